@@ -1,0 +1,7 @@
+namespace BatchSwap.Tests;
+
+public sealed class SmokeTests
+{
+    [Fact]
+    public void PageSizeIsFourKiB() => Assert.Equal(4096, BatchSwap.Memory.PageSize.Bytes);
+}
