@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+
+namespace BatchSwap.Compression.Engines;
+
+/// <summary>
+/// Compression engines on CPU cores: N long-lived threads, each with its own codec contexts, that take
+/// jobs from posted batches. The submitting thread claims jobs too (like IAA's poll mode) and never sleeps
+/// while a job of its batch is unclaimed; it only spins for jobs that engines are finishing.
+/// Jobs are claimed one at a time with an interlocked counter, so the pages of one large folio spread
+/// over every engine.
+/// </summary>
+internal sealed unsafe class CpuEngines : IBatchCompressor
+{
+    // Engine threads.
+    private readonly Thread[] _threads;
+    // Batches posted for help, one entry per engine asked.
+    private readonly ConcurrentQueue<(JobBatch Batch, int Generation)> _posted = new();
+    // Wakes engine threads; released once per posted entry.
+    private readonly SemaphoreSlim _wake = new(0);
+    // Set to stop the engines.
+    private volatile bool _stopping;
+
+    public CpuEngines(int engines, int maxJobs = 64)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(engines);
+        MaxJobs = maxJobs;
+        _threads = new Thread[engines];
+        for (int i = 0; i < engines; i++)
+        {
+            _threads[i] = new Thread(EngineLoop) { IsBackground = true, Name = $"batchswap-engine-{i}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <inheritdoc/>
+    public string Name => $"cpu x{Engines}";
+    /// <inheritdoc/>
+    public int Engines => _threads.Length;
+    /// <inheritdoc/>
+    public int MaxJobs { get; }
+
+    /// <inheritdoc/>
+    public void Run(JobBatch batch)
+    {
+        int count = batch.Count;
+        if (count == 0) return;
+        int gen = batch.Open();
+        int helpers = Math.Min(Engines, count - 1);
+        for (int i = 0; i < helpers; i++) _posted.Enqueue((batch, gen));
+        if (helpers > 0) _wake.Release(helpers);
+
+        Work(batch, gen, batch.ContextOf);
+
+        // Every job is claimed; wait for the engines to finish theirs.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref batch.Remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
+    }
+
+    /// <summary>Claims and runs jobs until none is left unclaimed.</summary>
+    private static void Work(JobBatch batch, int generation, Func<byte, IPageCodecContext> contexts)
+    {
+        while (true)
+        {
+            int i = batch.TryClaim(generation);
+            if (i < 0) return;
+            ref PageJob job = ref batch.Jobs[i];
+            PageWork.Run(ref job, contexts(job.CodecId));
+            Interlocked.Decrement(ref batch.Remaining);
+        }
+    }
+
+    private void EngineLoop()
+    {
+        var contexts = new IPageCodecContext?[8];
+        Func<byte, IPageCodecContext> get = id => contexts[id] ??= JobBatch.CreateContext(id);
+        try
+        {
+            while (true)
+            {
+                _wake.Wait();
+                if (_stopping) return;
+                if (_posted.TryDequeue(out (JobBatch Batch, int Generation) p)) Work(p.Batch, p.Generation, get);
+            }
+        }
+        finally
+        {
+            foreach (IPageCodecContext? c in contexts) c?.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        _wake.Release(_threads.Length);
+        foreach (Thread t in _threads) t.Join();
+        _wake.Dispose();
+    }
+}

@@ -1,0 +1,126 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using BatchSwap.Compression.Codecs;
+using BatchSwap.Memory;
+
+namespace BatchSwap.Compression.Engines;
+
+/// <summary>
+/// A reusable batch: the job array, one output buffer and one scratch buffer per job, and the submitting
+/// thread's own codec contexts. A submitter rents one for the duration of a store or load and returns it;
+/// nothing in it is allocated per page.
+/// </summary>
+internal sealed unsafe class JobBatch : IDisposable
+{
+    /// <summary>Jobs a batch holds.</summary>
+    public readonly int Capacity;
+    /// <summary>The jobs.</summary>
+    public readonly PageJob* Jobs;
+    /// <summary>Jobs filled in for this run.</summary>
+    public int Count;
+
+    // One page-sized output buffer per job (compressed data), then one scratch page per job.
+    private readonly byte* _buffers;
+    // The submitting thread's codec contexts, by codec id.
+    private readonly IPageCodecContext?[] _contexts = new IPageCodecContext?[8];
+    // The claim word: run generation (high 32 bits) and next job to claim (low 32 bits). An engine that
+    // dequeues this batch late sees another generation and leaves it alone.
+    internal long Claim;
+    // Jobs of the current run not finished yet.
+    internal int Remaining;
+    // Generation of the current run.
+    internal int Generation;
+    /// <summary>The submitting thread's contexts as a delegate (made once, so a run does not allocate).</summary>
+    public readonly Func<byte, IPageCodecContext> ContextOf;
+
+    public JobBatch(int capacity)
+    {
+        Capacity = capacity;
+        Jobs = (PageJob*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(PageJob)));
+        _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(2 * capacity * PageSize.Bytes), 64);
+        ContextOf = Context;
+    }
+
+    /// <summary>The output buffer of job <paramref name="i"/> (one page).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* Output(int i) => _buffers + (long)i * PageSize.Bytes;
+
+    /// <summary>The scratch page of job <paramref name="i"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* Scratch(int i) => _buffers + (long)(Capacity + i) * PageSize.Bytes;
+
+    /// <summary>Empties the batch for a new run.</summary>
+    public void Clear()
+    {
+        // Close the previous run to late engines before its jobs are overwritten.
+        Volatile.Write(ref Claim, (long)(uint)(Generation + 1) << 32 | int.MaxValue);
+        Count = 0;
+    }
+
+    /// <summary>Opens a run of the jobs added since <see cref="Clear"/>; returns its generation.</summary>
+    internal int Open()
+    {
+        int gen = ++Generation;
+        Volatile.Write(ref Remaining, Count);
+        Volatile.Write(ref Claim, (long)(uint)gen << 32);
+        return gen;
+    }
+
+    /// <summary>Claims the next job of run <paramref name="generation"/>; -1 when there is none (or the run is over).</summary>
+    internal int TryClaim(int generation)
+    {
+        while (true)
+        {
+            long cur = Volatile.Read(ref Claim);
+            if ((int)(cur >> 32) != generation) return -1;
+            int count = Volatile.Read(ref Count);
+            int index = (int)cur;
+            if (index >= count) return -1;
+            // Success proves Claim did not change since it was read, so count belonged to this run.
+            if (Interlocked.CompareExchange(ref Claim, cur + 1, cur) == cur) return index;
+        }
+    }
+
+    /// <summary>Adds a compression job for one page; the output goes to the job's own buffer.</summary>
+    public ref PageJob AddCompress(byte* page, byte codecId)
+    {
+        int i = Count++;
+        ref PageJob j = ref Jobs[i];
+        j = default;
+        j.Kind = JobKind.Compress;
+        j.Source = page;
+        j.SourceLength = PageSize.Bytes;
+        j.Destination = Output(i);
+        j.DestinationCapacity = PageSize.Bytes;
+        j.CodecId = codecId;
+        return ref j;
+    }
+
+    /// <summary>Adds a decompression job into <paramref name="frame"/>.</summary>
+    public ref PageJob AddDecompress(byte* source, int length, byte codecId, byte* frame)
+    {
+        int i = Count++;
+        ref PageJob j = ref Jobs[i];
+        j = default;
+        j.Kind = JobKind.Decompress;
+        j.Source = source;
+        j.SourceLength = length;
+        j.Destination = frame;
+        j.DestinationCapacity = PageSize.Bytes;
+        j.CodecId = codecId;
+        return ref j;
+    }
+
+    /// <summary>The submitting thread's context for a codec (made once).</summary>
+    public IPageCodecContext Context(byte codecId) => _contexts[codecId] ??= CreateContext(codecId);
+
+    internal static IPageCodecContext CreateContext(byte codecId) =>
+        (CodecRegistry.ById(codecId) ?? throw new InvalidOperationException($"no codec with id {codecId}")).CreateContext();
+
+    public void Dispose()
+    {
+        foreach (IPageCodecContext? c in _contexts) c?.Dispose();
+        NativeMemory.Free(Jobs);
+        NativeMemory.AlignedFree(_buffers);
+    }
+}

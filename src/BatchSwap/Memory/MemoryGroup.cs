@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using BatchSwap.Lru;
+using BatchSwap.Stats;
+
+namespace BatchSwap.Memory;
+
+/// <summary>
+/// A memory group, like a memory cgroup: one limit shared by all its regions, charged with their resident
+/// pages, their page tables and their compressed pool objects. An allocation that would go over the
+/// limit reclaims from the group in the calling thread first (direct reclaim). Several threads share a group.
+/// </summary>
+public sealed class MemoryGroup
+{
+    /// <summary>The group's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The limit in bytes.</summary>
+    public long LimitBytes { get; }
+
+    /// <summary>
+    /// Whether pages may be written to the swap device (memory.zswap.writeback). When false, a page that
+    /// zswap cannot take stays in memory, and the pool never writes back.
+    /// </summary>
+    public bool WritebackEnabled { get => _writeback; set => _writeback = value; }
+
+    /// <summary>Bytes charged now: resident pages, page tables and pool objects.</summary>
+    public long ChargedBytes => Volatile.Read(ref _charged);
+
+    /// <summary>The most bytes ever charged at once.</summary>
+    public long PeakChargedBytes => Volatile.Read(ref _peak);
+
+    /// <summary>Bytes of compressed pool objects charged.</summary>
+    public long PoolChargedBytes => Volatile.Read(ref _poolCharged);
+
+    /// <summary>Small id stored in each swap slot of the group.</summary>
+    internal readonly int Id;
+    /// <summary>The group's LRU lists, one per node.</summary>
+    internal readonly LruVec[] Lruvecs;
+    /// <summary>Headroom under the limit kept for reclaim's own charges (pool objects): allocations reclaim once past LimitBytes - Headroom.</summary>
+    internal readonly long HeadroomBytes;
+
+    // See WritebackEnabled.
+    private volatile bool _writeback = true;
+    // Bytes charged.
+    private long _charged;
+    // Peak of _charged.
+    private long _peak;
+    // Pool bytes charged (part of _charged).
+    private long _poolCharged;
+    // Guards the stall accounting below.
+    private readonly Lock _psiLock = new();
+    // Threads stalled on reclaim now, and threads using the group now.
+    private int _stalled, _active;
+    // When the current "some" and "full" stall periods began (Stopwatch ticks), 0 when none.
+    private long _someSince, _fullSince;
+    // The tier's counters, where stall time is added.
+    private readonly Counters _counters;
+
+    internal unsafe MemoryGroup(int id, string name, long limitBytes, PageArena arena, Counters counters)
+    {
+        Id = id;
+        Name = name;
+        LimitBytes = limitBytes;
+        _counters = counters;
+        HeadroomBytes = Math.Min(limitBytes / 32, 4L << 20);
+        Lruvecs = new LruVec[arena.Nodes.Length];
+        for (int n = 0; n < Lruvecs.Length; n++) Lruvecs[n] = new LruVec(this, arena.Nodes[n], arena.Frames);
+    }
+
+    /// <summary>
+    /// Charges <paramref name="bytes"/>. Ordinary charges (<paramref name="forReclaim"/> false) must stay under the
+    /// limit less the headroom; reclaim's own charges may use the headroom. Never goes over the limit.
+    /// </summary>
+    internal bool TryCharge(long bytes, bool forReclaim)
+    {
+        long ceiling = forReclaim ? LimitBytes : LimitBytes - HeadroomBytes;
+        while (true)
+        {
+            long cur = Volatile.Read(ref _charged);
+            if (cur + bytes > ceiling) return false;
+            if (Interlocked.CompareExchange(ref _charged, cur + bytes, cur) == cur)
+            {
+                long peak;
+                while ((peak = Volatile.Read(ref _peak)) < cur + bytes && Interlocked.CompareExchange(ref _peak, cur + bytes, peak) != peak) { }
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Returns a charge.</summary>
+    internal void Uncharge(long bytes)
+    {
+        long now = Interlocked.Add(ref _charged, -bytes);
+        Debug.Assert(now >= 0, "group uncharged below zero");
+    }
+
+    /// <summary>Charges a pool object (reclaim's own charge).</summary>
+    internal bool TryChargePool(long bytes)
+    {
+        if (!TryCharge(bytes, forReclaim: true)) return false;
+        Interlocked.Add(ref _poolCharged, bytes);
+        return true;
+    }
+
+    /// <summary>Returns a pool object's charge.</summary>
+    internal void UnchargePool(long bytes)
+    {
+        Interlocked.Add(ref _poolCharged, -bytes);
+        Uncharge(bytes);
+    }
+
+    /// <summary>Pages on the group's LRU lists (resident application pages).</summary>
+    internal long LruPages
+    {
+        get { long s = 0; foreach (LruVec l in Lruvecs) s += l.ActivePages + l.InactivePages; return s; }
+    }
+
+    // ---------------------------------------------------------------- pressure stall information
+
+    /// <summary>A thread starts using the group (an access that may stall).</summary>
+    internal void EnterActive()
+    {
+        lock (_psiLock) { _active++; UpdateFull(); }
+    }
+
+    /// <summary>A thread stops using the group.</summary>
+    internal void LeaveActive()
+    {
+        lock (_psiLock) { _active--; UpdateFull(); }
+    }
+
+    /// <summary>The calling thread starts waiting on reclaim (psi_memstall_enter).</summary>
+    internal void StallEnter()
+    {
+        lock (_psiLock)
+        {
+            if (_stalled++ == 0) _someSince = Stopwatch.GetTimestamp();
+            UpdateFull();
+        }
+    }
+
+    /// <summary>The calling thread stops waiting on reclaim (psi_memstall_leave).</summary>
+    internal void StallLeave()
+    {
+        lock (_psiLock)
+        {
+            if (--_stalled == 0)
+            {
+                _counters.Add(Counter.PsiSomeNs, (long)Stopwatch.GetElapsedTime(_someSince).TotalNanoseconds);
+                _someSince = 0;
+            }
+            UpdateFull();
+        }
+    }
+
+    private void UpdateFull()
+    {
+        bool full = _stalled > 0 && _stalled >= _active;
+        if (full && _fullSince == 0) _fullSince = Stopwatch.GetTimestamp();
+        else if (!full && _fullSince != 0)
+        {
+            _counters.Add(Counter.PsiFullNs, (long)Stopwatch.GetElapsedTime(_fullSince).TotalNanoseconds);
+            _fullSince = 0;
+        }
+    }
+}

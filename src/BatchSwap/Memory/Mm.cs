@@ -1,0 +1,360 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using BatchSwap.Lru;
+using BatchSwap.Reclaim;
+using BatchSwap.Stats;
+using BatchSwap.Swap;
+using BatchSwap.Zswap;
+
+namespace BatchSwap.Memory;
+
+/// <summary>
+/// The memory manager: page access through the page tables, faults (first touch and swap-in), folio
+/// allocation with direct reclaim, and region set-up and teardown.
+///
+/// Access protocol: a reader loads the PTE, pins the folio head (a compare-and-swap that fails while reclaim
+/// has it frozen), then loads the PTE again; if it changed, it unpins and starts over. Reclaim freezes a folio
+/// (pin count 0 → frozen) before it stores it, rewrites the PTEs to swap entries, and only then frees the
+/// frames. So a pinned page is never reclaimed, and a reader never sees a frame that left its region.
+/// </summary>
+internal sealed unsafe class Mm
+{
+    /// <summary>The arena.</summary>
+    public readonly PageArena Arena;
+    /// <summary>The swap devices, by type.</summary>
+    public readonly SwapDevice[] Devices;
+    /// <summary>zswap.</summary>
+    public ZswapCache Zswap = null!;
+    /// <summary>Reclaim.</summary>
+    public Reclaimer Reclaimer = null!;
+
+    // The counters.
+    private readonly Counters _counters;
+    // Regions by id (copy-on-grow; read without a lock).
+    private volatile Region?[] _regions = new Region?[64];
+    // Guards region id allocation and _regions growth.
+    private readonly Lock _regionLock = new();
+    // Free region ids.
+    private readonly Stack<int> _freeIds = new();
+    // Next never-used region id.
+    private int _nextId;
+    // Rotates first-touch node choice for regions with no preference.
+    private int _nodeRotor;
+
+    public Mm(PageArena arena, SwapDevice[] devices, Counters counters)
+    {
+        Arena = arena;
+        Devices = devices;
+        _counters = counters;
+    }
+
+    /// <summary>The region with a given id, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Region? RegionById(int id)
+    {
+        Region?[] t = _regions;
+        return (uint)id < (uint)t.Length ? t[id] : null;
+    }
+
+    // ================================================================ access
+
+    /// <summary>Pins the folio holding a page, faulting it in if needed. Returns the pinned head; gives the page's address.</summary>
+    public int PinPage(Region region, long page, out byte* address)
+    {
+        ulong* pte = region.PteAddress(page);
+        var spin = new SpinWait();
+        while (true)
+        {
+            ulong e = Volatile.Read(ref *pte);
+            if (Pte.IsPresent(e))
+            {
+                int frame = Pte.Frame(e);
+                ref PageFrame f = ref Arena.Frame(frame);
+                int head = f.Head;
+                if (TryPin(head))
+                {
+                    if (Volatile.Read(ref *pte) == e)
+                    {
+                        Arena.Frame(head).Referenced = 1;
+                        address = Arena.PageAddress(frame);
+                        return head;
+                    }
+                    Unpin(head);
+                }
+                else
+                {
+                    spin.SpinOnce(); // reclaim is moving the folio out; its PTE changes soon
+                }
+                continue;
+            }
+            Fault(region, page, e);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryPin(int head)
+    {
+        ref int pin = ref Arena.Frame(head).Pin;
+        int v = Volatile.Read(ref pin);
+        return v >= 0 && Interlocked.CompareExchange(ref pin, v + 1, v) == v;
+    }
+
+    /// <summary>Drops a pin.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Unpin(int head) => Interlocked.Decrement(ref Arena.Frame(head).Pin);
+
+    /// <summary>Freezes an unpinned folio for reclaim; false if someone holds a pin.</summary>
+    public bool TryFreeze(int head) => Interlocked.CompareExchange(ref Arena.Frame(head).Pin, PageFrame.Frozen, 0) == 0;
+
+    /// <summary>Unfreezes a folio that reclaim kept.</summary>
+    public void Unfreeze(int head) => Volatile.Write(ref Arena.Frame(head).Pin, 0);
+
+    // ================================================================ faults
+
+    private void Fault(Region region, long page, ulong entry)
+    {
+        _counters.Add(Counter.Pgfault);
+        MemoryGroup group = region.Group;
+        group.EnterActive();
+        try
+        {
+            if (entry == 0) Populate(region, page);
+            else SwapIn(region, page, entry);
+        }
+        finally
+        {
+            group.LeaveActive();
+        }
+    }
+
+    /// <summary>First touch: a zeroed folio of the region's order (or order 0 if that cannot be had).</summary>
+    private void Populate(Region region, long page)
+    {
+        lock (region.PopulateLock)
+        {
+            if (Volatile.Read(ref *region.PteAddress(page)) != 0) return;
+            int order = region.Order;
+            long start = page & ~((1L << order) - 1);
+            if (order > 0 && (start + (1L << order) > region.PageCount || !RangeIsEmpty(region, start, 1 << order)))
+            {
+                order = 0;
+                start = page;
+            }
+            int head = AllocFolio(region.Group, region.Node, ref order);
+            if (order == 0) start = page;
+            int pages = 1 << order;
+            new Span<byte>(Arena.PageAddress(head), pages * PageSize.Bytes).Clear();
+            InitFolio(head, order, region, start);
+            for (int i = 0; i < pages; i++) Volatile.Write(ref *region.PteAddress(start + i), Pte.MakePresent(head + i));
+            AddToLru(region.Group, head, active: false);
+        }
+    }
+
+    private bool RangeIsEmpty(Region region, long start, int pages)
+    {
+        for (int i = 0; i < pages; i++)
+            if (Volatile.Read(ref *region.PteAddress(start + i)) != 0) return false;
+        return true;
+    }
+
+    /// <summary>Swap-in of one page into a new order-0 folio; the slot is freed (exclusive load).</summary>
+    private void SwapIn(Region region, long page, ulong entry)
+    {
+        int order = 0;
+        int head = AllocFolio(region.Group, region.Node, ref order);
+        SwapDevice dev = Devices[Pte.SwapType(entry)];
+        int slot = Pte.SwapOffset(entry);
+        ulong* pte = region.PteAddress(page);
+        ulong info = dev.LockSlot(slot);
+        if (Volatile.Read(ref *pte) != entry)
+        {
+            // Someone else brought it in first.
+            dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
+            FreeNewFolio(region.Group, head, 0);
+            return;
+        }
+        LoadResult r = Zswap.Load(dev, slot, info, Arena.PageAddress(head));
+        if (r != LoadResult.Ok)
+        {
+            dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
+            FreeNewFolio(region.Group, head, 0);
+            throw new PageDataLostException(region, page, r);
+        }
+        InitFolio(head, 0, region, page);
+        Volatile.Write(ref *pte, Pte.MakePresent(head));
+        AddToLru(region.Group, head, active: false);
+        Zswap.Invalidate(dev, slot, info);
+        dev.Free(slot, 1);
+        _counters.Add(Counter.Pgmajfault);
+    }
+
+    private void InitFolio(int head, int order, Region region, long firstPage)
+    {
+        for (int i = 1; i < 1 << order; i++)
+        {
+            ref PageFrame t = ref Arena.Frame(head + i);
+            t.Kind = FrameKind.Folio;
+            t.Head = head;
+            t.Pin = PageFrame.Frozen;
+        }
+        ref PageFrame f = ref Arena.Frame(head);
+        f.Kind = FrameKind.Folio;
+        f.Head = head;
+        f.Order = (byte)order;
+        f.Owner = region.Id;
+        f.Index = (int)firstPage;
+        f.Referenced = 0;
+        f.Flags = FolioFlags.None;
+        f.Prev = f.Next = -1;
+        Volatile.Write(ref f.Pin, 0);
+    }
+
+    private void AddToLru(MemoryGroup group, int head, bool active)
+    {
+        MemoryNode node = Arena.NodeOf(head);
+        lock (node.Lock) group.Lruvecs[node.Id].AddHead(head, active);
+    }
+
+    private void FreeNewFolio(MemoryGroup group, int head, int order)
+    {
+        Arena.NodeOf(head).Free(head, order);
+        group.Uncharge((long)PageSize.Bytes << order);
+    }
+
+    // ================================================================ allocation with direct reclaim
+
+    /// <summary>
+    /// Allocates a folio of <paramref name="order"/> pages charged to <paramref name="group"/>, reclaiming in the
+    /// calling thread when the group is at its limit or memory is short. A large folio that cannot be had falls
+    /// back to order 0 (counted as thp_fault_fallback); <paramref name="order"/> says what was given.
+    /// </summary>
+    public int AllocFolio(MemoryGroup group, int preferredNode, ref int order)
+    {
+        int stalls = 0;
+        bool reclaimedForLarge = false;
+        while (true)
+        {
+            long bytes = (long)PageSize.Bytes << order;
+            if (group.TryCharge(bytes, forReclaim: false))
+            {
+                int frame = AllocFrames(preferredNode, order);
+                if (frame >= 0) return frame;
+                group.Uncharge(bytes);
+                if (order > 0 && reclaimedForLarge)
+                {
+                    _counters.Add(Counter.ThpFallback);
+                    order = 0;
+                    continue;
+                }
+                reclaimedForLarge = order > 0;
+            }
+            // Over the limit or out of frames: reclaim in this thread.
+            _counters.Add(Counter.Allocstall);
+            int got = Reclaimer.ReclaimForAllocation(group, preferredNode, Math.Max(32, 1 << order));
+            if (got > 0) { stalls = 0; continue; }
+            if (++stalls > 200)
+                throw new MemoryGroupExhaustedException(group, order);
+            if (stalls > 20) Thread.Sleep(1); else Thread.Yield();
+        }
+    }
+
+    private int AllocFrames(int preferredNode, int order)
+    {
+        MemoryNode[] nodes = Arena.Nodes;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            int f = nodes[(preferredNode + i) % nodes.Length].Alloc(order, mayUseReserve: false);
+            if (f >= 0) return f;
+        }
+        return -1;
+    }
+
+    // ================================================================ regions
+
+    /// <summary>Creates a region: an id and a page table charged to the group.</summary>
+    public Region CreateRegion(MemoryGroup group, long pages, int order, int node)
+    {
+        int tableFrames = (int)((pages + 511) >> 9);
+        var table = new int[tableFrames];
+        int made = 0;
+        try
+        {
+            for (; made < tableFrames; made++)
+            {
+                int order0 = 0;
+                int f = AllocFolio(group, node < 0 ? 0 : node, ref order0);
+                ref PageFrame pf = ref Arena.Frame(f);
+                pf.Kind = FrameKind.Meta;
+                pf.Head = f;
+                pf.Pin = PageFrame.Frozen;
+                new Span<byte>(Arena.PageAddress(f), PageSize.Bytes).Clear();
+                table[made] = f;
+            }
+        }
+        catch
+        {
+            for (int i = 0; i < made; i++) FreeNewFolio(group, table[i], 0);
+            throw;
+        }
+
+        lock (_regionLock)
+        {
+            int id = _freeIds.Count > 0 ? _freeIds.Pop() : _nextId++;
+            if (node < 0) node = _nodeRotor++ % Arena.Nodes.Length;
+            var region = new Region(this, id, group, pages, order, node, table);
+            Region?[] t = _regions;
+            if (id >= t.Length)
+            {
+                var bigger = new Region?[t.Length * 2];
+                t.CopyTo(bigger, 0);
+                t = bigger;
+            }
+            t[id] = region;
+            _regions = t;
+            return region;
+        }
+    }
+
+    /// <summary>Frees everything a region holds. Waits for uses (accesses, reclaim of its folios) to end.</summary>
+    public void FreeRegion(Region region)
+    {
+        if (!region.BeginDispose()) return;
+        MemoryGroup group = region.Group;
+        for (long p = 0; p < region.PageCount; p++)
+        {
+            ulong* pte = region.PteAddress(p);
+            ulong e = *pte;
+            *pte = 0;
+            if (Pte.IsPresent(e))
+            {
+                int frame = Pte.Frame(e);
+                ref PageFrame f = ref Arena.Frame(frame);
+                if (f.Head != frame) continue; // a tail page: freed with its head
+                MemoryNode node = Arena.NodeOf(frame);
+                lock (node.Lock)
+                {
+                    if ((f.Flags & FolioFlags.Lru) != 0) group.Lruvecs[node.Id].Remove(frame);
+                }
+                Debug.Assert((f.Flags & FolioFlags.Isolated) == 0);
+                f.Pin = PageFrame.Frozen;
+                int order = f.Order;
+                node.Free(frame, order);
+                group.Uncharge((long)PageSize.Bytes << order);
+            }
+            else if (Pte.IsSwap(e))
+            {
+                SwapDevice dev = Devices[Pte.SwapType(e)];
+                int slot = Pte.SwapOffset(e);
+                ulong info = dev.LockSlot(slot);
+                Zswap.Invalidate(dev, slot, info);
+                dev.Free(slot, 1);
+            }
+        }
+        foreach (int f in region.PteFrames) FreeNewFolio(group, f, 0);
+        lock (_regionLock)
+        {
+            _regions[region.Id] = null;
+            _freeIds.Push(region.Id);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace BatchSwap.Memory;
+
+/// <summary>
+/// The tier's physical memory: one native block of 4 KiB frames split into nodes, each with a buddy
+/// allocator, and a frame table (the memmap, 32 bytes a frame). Application folios, compressed-pool spans
+/// and the engine's page tables and swap-slot tables all come from here, so the block's size is the memory
+/// the engine uses. Pages are touched (and become resident) only when first used.
+/// </summary>
+internal sealed unsafe class PageArena : IDisposable
+{
+    /// <summary>Bytes of frame table per frame.</summary>
+    public static readonly int FrameInfoBytes = sizeof(PageFrame);
+
+    /// <summary>Base of the page memory.</summary>
+    public readonly byte* Base;
+    /// <summary>The frame table (one entry per frame).</summary>
+    public readonly PageFrame* Frames;
+    /// <summary>Total frames.</summary>
+    public readonly int FrameCount;
+    /// <summary>The nodes, each a contiguous range of frames.</summary>
+    public readonly MemoryNode[] Nodes;
+
+    // Set once disposed.
+    private int _disposed;
+
+    /// <summary>
+    /// Creates an arena whose page memory plus frame table fit in <paramref name="memoryBytes"/>.
+    /// </summary>
+    public PageArena(long memoryBytes, int nodeCount)
+    {
+        long frames = memoryBytes / (PageSize.Bytes + FrameInfoBytes);
+        int perNode = (int)(frames / nodeCount);
+        if (perNode < 64) throw new ArgumentOutOfRangeException(nameof(memoryBytes), "too little memory for the node count");
+        FrameCount = perNode * nodeCount;
+        Base = (byte*)NativeMemory.AlignedAlloc((nuint)FrameCount * PageSize.Bytes, 1 << 21);
+        Frames = (PageFrame*)NativeMemory.AlignedAlloc((nuint)FrameCount * (nuint)FrameInfoBytes, 64);
+        Nodes = new MemoryNode[nodeCount];
+        for (int n = 0; n < nodeCount; n++)
+        {
+            // The min watermark: enough for a pmd-mappable folio's compressed pages and swap tables.
+            int reserve = Math.Max(64, Math.Min(perNode / 32, 1024));
+            Nodes[n] = new MemoryNode(n, Frames, n * perNode, perNode, reserve);
+        }
+    }
+
+    /// <summary>Bytes of page memory (frames × 4 KiB).</summary>
+    public long PageBytes => (long)FrameCount * PageSize.Bytes;
+
+    /// <summary>Free pages in all nodes (racy).</summary>
+    public long FreePages
+    {
+        get { long s = 0; foreach (MemoryNode n in Nodes) s += n.FreePages; return s; }
+    }
+
+    /// <summary>The node that owns <paramref name="frame"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public MemoryNode NodeOf(int frame) => Nodes[frame / Nodes[0].FrameCount];
+
+    /// <summary>Address of a frame's memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* PageAddress(int frame) => Base + ((long)frame << PageSize.Shift);
+
+    /// <summary>A frame's table entry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref PageFrame Frame(int frame) => ref Frames[frame];
+
+    /// <summary>A span over one frame's 4 KiB.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> Page(int frame) => new(PageAddress(frame), PageSize.Bytes);
+
+    /// <summary>Takes one frame for engine metadata (page tables, slot tables), zeroed. -1 when none.</summary>
+    public int AllocMeta(int node, bool mayUseReserve)
+    {
+        int f = Nodes[node].Alloc(0, mayUseReserve);
+        if (f < 0) return -1;
+        ref PageFrame pf = ref Frames[f];
+        pf.Kind = FrameKind.Meta;
+        pf.Head = f;
+        pf.Pin = PageFrame.Frozen;
+        pf.Order = 0;
+        new Span<byte>(PageAddress(f), PageSize.Bytes).Clear();
+        return f;
+    }
+
+    /// <summary>Returns a metadata frame.</summary>
+    public void FreeMeta(int frame) => NodeOf(frame).Free(frame, 0);
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        NativeMemory.AlignedFree(Base);
+        NativeMemory.AlignedFree(Frames);
+    }
+}

@@ -1,0 +1,176 @@
+using BatchSwap.Compression.Codecs;
+using BatchSwap.Compression.Engines;
+using BatchSwap.Memory;
+using BatchSwap.Pool;
+using BatchSwap.Reclaim;
+using BatchSwap.Stats;
+using BatchSwap.Swap;
+using BatchSwap.Tunables;
+using BatchSwap.Zswap;
+
+namespace BatchSwap;
+
+/// <summary>
+/// A compressed memory tier: data larger than its memory budget lives in regions of pages; cold pages are
+/// compressed into an in-memory pool (zswap) in batches on parallel engines, or written to a swap file, and
+/// come back transparently when touched. The tier's memory use (frames, pool, page tables, slot tables) stays
+/// within <see cref="TierOptions.MemoryBytes"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// using var tier = new MemoryTier(new TierOptions { MemoryBytes = 256L &lt;&lt; 20 });
+/// using Region r = tier.Allocate(1L &lt;&lt; 30);          // 1 GiB of pages in 256 MiB of memory
+/// r.Write(12345, data);                                 // data: up to 4096 bytes
+/// r.Read(12345, buffer);
+/// Console.Write(tier.Snapshot().ToVmstat());
+/// </code>
+/// </example>
+public sealed class MemoryTier : IDisposable
+{
+    private readonly PageArena _arena;
+    private readonly SwapDevice[] _devices;
+    private readonly Counters _counters = new();
+    private readonly ZsPool _pool;
+    private readonly IBatchCompressor _engines;
+    private readonly ZswapCache _zswap;
+    private readonly Mm _mm;
+    // Groups by id (at most 255).
+    private readonly MemoryGroup?[] _groupsById = new MemoryGroup?[256];
+    // Groups in creation order (copy-on-write).
+    private volatile MemoryGroup[] _groups = [];
+    // Guards group creation.
+    private readonly Lock _groupLock = new();
+    // Set once disposed.
+    private int _disposed;
+
+    /// <summary>Creates a tier. Throws <see cref="ArgumentException"/> (or <see cref="TunableException"/>) for invalid options.</summary>
+    public MemoryTier(TierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        _arena = new PageArena(options.MemoryBytes, options.Nodes);
+        try
+        {
+            IReadOnlyList<SwapDeviceOptions> devs = options.SwapDevices.Count > 0 ? options.SwapDevices : [new SwapDeviceOptions()];
+            _devices = new SwapDevice[devs.Count];
+            for (int i = 0; i < devs.Count; i++)
+            {
+                long cap = devs[i].CapacityBytes > 0 ? devs[i].CapacityBytes : Math.Min(Math.Max(options.MemoryBytes * 16, 1L << 30), 256L << 30);
+                _devices[i] = new SwapDevice(i, devs[i].Priority, devs[i].Path, cap, _arena);
+            }
+            _pool = new ZsPool(_arena);
+            _engines = new CpuEngines(options.Engines);
+            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), TunableSet.MaxCompressBatchSize);
+            if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
+            foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
+            _mm = new Mm(_arena, _devices, _counters);
+            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _groupsById);
+            _mm.Zswap = _zswap;
+            _mm.Reclaimer = new Reclaimer(_mm, _zswap, _counters, Tunables, () => _groups);
+            DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
+        }
+        catch
+        {
+            DisposeParts();
+            throw;
+        }
+    }
+
+    /// <summary>The options the tier was built with.</summary>
+    public TierOptions Options { get; }
+
+    /// <summary>The tunables, readable and settable at run time.</summary>
+    public TunableSet Tunables { get; }
+
+    /// <summary>The group whose limit is the whole tier, used when none is given.</summary>
+    public MemoryGroup DefaultGroup { get; }
+
+    /// <summary>Bytes of page frames (the tier's memory less the frame table).</summary>
+    public long FrameBytes => _arena.PageBytes;
+
+    /// <summary>The compression engines, described ("cpu x2").</summary>
+    public string EnginesDescription => _engines.Name;
+
+    /// <summary>Creates a memory group with its own limit (at most the tier's frames).</summary>
+    public MemoryGroup CreateGroup(string name, long limitBytes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ThrowIfDisposed();
+        long max = _arena.PageBytes;
+        if (limitBytes < 1L << 20 || limitBytes > max)
+            throw new ArgumentOutOfRangeException(nameof(limitBytes), limitBytes, $"a group limit must be in [1 MiB, {max >> 20} MiB]");
+        lock (_groupLock)
+        {
+            int id = _groups.Length;
+            if (id >= _groupsById.Length) throw new InvalidOperationException("at most 256 memory groups");
+            var g = new MemoryGroup(id, name, limitBytes, _arena, _counters);
+            _groupsById[id] = g;
+            _groups = [.. _groups, g];
+            return g;
+        }
+    }
+
+    /// <summary>
+    /// Allocates a region of <paramref name="bytes"/> (rounded up to whole pages) in folios of
+    /// <paramref name="order"/> (0–9), charged to <paramref name="group"/> (default: <see cref="DefaultGroup"/>).
+    /// Pages are allocated on first touch and read as zeros until written.
+    /// </summary>
+    public Region Allocate(long bytes, int order = 0, MemoryGroup? group = null, int node = -1)
+    {
+        ThrowIfDisposed();
+        if (bytes <= 0) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "a region needs at least one byte");
+        if (bytes > 1L << 43) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "a region holds at most 8 TiB");
+        if ((uint)order > PageSize.MaxOrder) throw new ArgumentOutOfRangeException(nameof(order), order, $"order must be in [0, {PageSize.MaxOrder}]");
+        if (node < -1 || node >= _arena.Nodes.Length) throw new ArgumentOutOfRangeException(nameof(node), node, $"node must be -1 (any) or in [0, {_arena.Nodes.Length - 1}]");
+        group ??= DefaultGroup;
+        long pages = (bytes + PageSize.Bytes - 1) >> PageSize.Shift;
+        if (pages > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "a region holds at most 2^31 pages");
+        return _mm.CreateRegion(group, pages, order, node);
+    }
+
+    /// <summary>The counters and gauges now.</summary>
+    public CounterSnapshot Snapshot()
+    {
+        var events = new long[CounterNames.Count];
+        _counters.ReadAll(events);
+        long swapUsed = 0, slotTableFrames = 0;
+        foreach (SwapDevice d in _devices) { swapUsed += d.UsedSlots; slotTableFrames += d.MetaFrames; }
+        long resident = 0, charged = 0;
+        foreach (MemoryGroup g in _groups) { resident += g.LruPages; charged += g.ChargedBytes; }
+        var gauges = new List<KeyValuePair<string, long>>
+        {
+            new("stored_pages", _zswap.StoredPages),
+            new("pool_total_size", _pool.TotalBytes),
+            new("pool_compressed_bytes", _pool.PayloadBytes),
+            new("pool_limit_bytes", _zswap.MaxPoolPages * PageSize.Bytes),
+            new("same_filled_pages", _zswap.SameFilledPages),
+            new("stored_incompressible_pages", _zswap.IncompressiblePages),
+            new("resident_pages", resident),
+            new("charged_bytes", charged),
+            new("free_pages", _arena.FreePages),
+            new("total_pages", _arena.FrameCount),
+            new("swap_used_pages", swapUsed),
+            new("slot_table_pages", slotTableFrames),
+            new("compress_batchsize", Tunables.CompressBatchSize),
+        };
+        return new CounterSnapshot(events, gauges);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>Stops the engines, deletes temporary swap files and frees all memory. Regions must not be used after.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        DisposeParts();
+    }
+
+    private void DisposeParts()
+    {
+        _engines?.Dispose();
+        _zswap?.Dispose();
+        if (_devices is not null) foreach (SwapDevice? d in _devices) d?.Dispose();
+        _arena.Dispose();
+    }
+}

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using BatchSwap.Memory;
+
+namespace BatchSwap.Pool;
+
+/// <summary>
+/// The compressed pool, after zsmalloc.
+///
+/// The problem: compressed pages come in every size from a few bytes to a whole page, and a per-object
+/// heap allocation (or a managed array per entry) costs more than the object. The answer: size classes
+/// 16 bytes apart; each class packs equal-size objects into spans of 1–4 arena frames (chosen to waste
+/// least), objects may straddle the frames of a span, and a handle (first frame, object index) names an
+/// object without any per-object header. Free objects are linked through their own first 4 bytes.
+///
+/// Locking: each class has its own lock guarding its span list and its spans' free lists and counts.
+/// Handles are owned by exactly one slot, so reading or writing an object's bytes needs no lock.
+/// </summary>
+internal sealed unsafe class ZsPool
+{
+    /// <summary>Smallest object size.</summary>
+    public const int MinSize = 32;
+    /// <summary>Step between class sizes.</summary>
+    public const int ClassDelta = 16;
+    /// <summary>Largest frames per span.</summary>
+    public const int MaxSpanPages = 4;
+    private const int ObjBits = 16;
+    private const int NoObject = 0xFFFF;
+
+    // The arena the spans come from.
+    private readonly PageArena _arena;
+    // The classes, by index.
+    private readonly SizeClass[] _classes;
+    // Frames held by spans (pool_total_size / 4096).
+    private long _pages;
+    // Objects allocated.
+    private long _objects;
+    // Bytes asked for by live objects (the compressed size).
+    private long _payloadBytes;
+
+    public ZsPool(PageArena arena)
+    {
+        _arena = arena;
+        int count = (PageSize.Bytes - MinSize) / ClassDelta + 1;
+        _classes = new SizeClass[count];
+        for (int i = 0; i < count; i++) _classes[i] = new SizeClass(MinSize + i * ClassDelta);
+    }
+
+    /// <summary>Frames held by the pool.</summary>
+    public long Pages => Volatile.Read(ref _pages);
+    /// <summary>Bytes held by the pool (pool_total_size).</summary>
+    public long TotalBytes => Pages << PageSize.Shift;
+    /// <summary>Live objects.</summary>
+    public long Objects => Volatile.Read(ref _objects);
+    /// <summary>Bytes of compressed data in live objects.</summary>
+    public long PayloadBytes => Volatile.Read(ref _payloadBytes);
+
+    /// <summary>The class size used for an object of <paramref name="length"/> bytes.</summary>
+    public static int ClassSize(int length) => MinSize + ClassIndex(length) * ClassDelta;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ClassIndex(int length) => length <= MinSize ? 0 : (length - MinSize + ClassDelta - 1) / ClassDelta;
+
+    /// <summary>
+    /// Allocates an object of data.Length bytes (1..4096) and copies <paramref name="data"/> into it.
+    /// Returns false when no frame could be had (reject_alloc_fail).
+    /// </summary>
+    public bool TryStore(ReadOnlySpan<byte> data, int node, out ulong handle)
+    {
+        Debug.Assert(data.Length is > 0 and <= PageSize.Bytes);
+        SizeClass cls = _classes[ClassIndex(data.Length)];
+        int first, obj;
+        lock (cls.Lock)
+        {
+            first = cls.Partial;
+            if (first < 0)
+            {
+                first = NewSpan(cls, node);
+                if (first < 0) { handle = 0; return false; }
+            }
+            ref PageFrame head = ref _arena.Frame(first);
+            obj = head.Owner >>> 16;
+            Debug.Assert(obj != NoObject);
+            int next = *(int*)ObjectAddress(first, obj * cls.Size);
+            head.Owner = (head.Owner & 0xFFFF) | (next << 16);
+            head.Index++;
+            if (next == NoObject) UnlinkSpan(cls, first);
+        }
+        handle = ((ulong)(uint)first << ObjBits) | (uint)obj;
+        Interlocked.Increment(ref _objects);
+        Interlocked.Add(ref _payloadBytes, data.Length);
+        Write(first, obj * cls.Size, data);
+        return true;
+    }
+
+    /// <summary>
+    /// The object's bytes: a span into the pool when the object lies in one frame, else a copy in
+    /// <paramref name="scratch"/> (at least <paramref name="length"/> bytes).
+    /// </summary>
+    public ReadOnlySpan<byte> Map(ulong handle, int length, Span<byte> scratch)
+    {
+        int first = (int)(handle >> ObjBits);
+        int obj = (int)(handle & NoObject);
+        int size = _classes[_arena.Frame(first).Owner & 0xFFFF].Size;
+        int offset = obj * size;
+        int inPage = offset & (PageSize.Bytes - 1);
+        if (inPage + length <= PageSize.Bytes) return new ReadOnlySpan<byte>(ObjectAddress(first, offset), length);
+        int firstPart = PageSize.Bytes - inPage;
+        new ReadOnlySpan<byte>(ObjectAddress(first, offset), firstPart).CopyTo(scratch);
+        new ReadOnlySpan<byte>(ObjectAddress(first, offset + firstPart), length - firstPart).CopyTo(scratch[firstPart..]);
+        return scratch[..length];
+    }
+
+    /// <summary>Frees an object of <paramref name="length"/> payload bytes.</summary>
+    public void Free(ulong handle, int length)
+    {
+        int first = (int)(handle >> ObjBits);
+        int obj = (int)(handle & NoObject);
+        int freeFirst = -1;
+        SizeClass cls = _classes[_arena.Frame(first).Owner & 0xFFFF];
+        lock (cls.Lock)
+        {
+            ref PageFrame head = ref _arena.Frame(first);
+            int oldHead = head.Owner >>> 16;
+            *(int*)ObjectAddress(first, obj * cls.Size) = oldHead;
+            head.Owner = (head.Owner & 0xFFFF) | (obj << 16);
+            head.Index--;
+            if (head.Index == 0)
+            {
+                if (oldHead != NoObject) UnlinkSpan(cls, first);
+                freeFirst = first;
+                cls.Spans--;
+            }
+            else if (oldHead == NoObject)
+            {
+                LinkSpan(cls, first);
+            }
+        }
+        Interlocked.Decrement(ref _objects);
+        Interlocked.Add(ref _payloadBytes, -length);
+        if (freeFirst >= 0) FreeSpan(freeFirst);
+    }
+
+    private int NewSpan(SizeClass cls, int node)
+    {
+        int first = -1, prev = -1;
+        for (int i = 0; i < cls.PagesPerSpan; i++)
+        {
+            int f = AllocFrame(node);
+            if (f < 0)
+            {
+                if (first >= 0) FreeSpan(first);
+                return -1;
+            }
+            ref PageFrame pf = ref _arena.Frame(f);
+            pf.Kind = FrameKind.Pool;
+            pf.Pin = PageFrame.Frozen;
+            pf.Link = -1;
+            pf.Order = 0;
+            if (first < 0) first = f; else _arena.Frame(prev).Link = f;
+            pf.Head = first;
+            prev = f;
+        }
+        Interlocked.Add(ref _pages, cls.PagesPerSpan);
+        // Thread the free list through the objects.
+        for (int o = 0; o < cls.ObjsPerSpan; o++)
+            *(int*)ObjectAddress(first, o * cls.Size) = o + 1 < cls.ObjsPerSpan ? o + 1 : NoObject;
+        ref PageFrame head = ref _arena.Frame(first);
+        head.Owner = cls.Index(ClassDelta, MinSize) | (0 << 16);
+        head.Index = 0;
+        cls.Spans++;
+        LinkSpan(cls, first);
+        return first;
+    }
+
+    private int AllocFrame(int node)
+    {
+        MemoryNode[] nodes = _arena.Nodes;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            int f = nodes[(node + i) % nodes.Length].Alloc(0, mayUseReserve: true);
+            if (f >= 0) return f;
+        }
+        return -1;
+    }
+
+    private void FreeSpan(int first)
+    {
+        int f = first, n = 0;
+        while (f >= 0)
+        {
+            int next = _arena.Frame(f).Link;
+            _arena.Frame(f).Link = -1;
+            _arena.NodeOf(f).Free(f, 0);
+            f = next;
+            n++;
+        }
+        Interlocked.Add(ref _pages, -n);
+    }
+
+    private void LinkSpan(SizeClass cls, int first)
+    {
+        ref PageFrame head = ref _arena.Frame(first);
+        head.Prev = -1;
+        head.Next = cls.Partial;
+        if (cls.Partial >= 0) _arena.Frame(cls.Partial).Prev = first;
+        cls.Partial = first;
+    }
+
+    private void UnlinkSpan(SizeClass cls, int first)
+    {
+        ref PageFrame head = ref _arena.Frame(first);
+        if (head.Prev >= 0) _arena.Frame(head.Prev).Next = head.Next; else cls.Partial = head.Next;
+        if (head.Next >= 0) _arena.Frame(head.Next).Prev = head.Prev;
+        head.Prev = head.Next = -1;
+    }
+
+    /// <summary>Address of byte <paramref name="offset"/> of a span.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private byte* ObjectAddress(int first, int offset)
+    {
+        int f = first;
+        for (int p = offset >> PageSize.Shift; p > 0; p--) f = _arena.Frame(f).Link;
+        return _arena.PageAddress(f) + (offset & (PageSize.Bytes - 1));
+    }
+
+    private void Write(int first, int offset, ReadOnlySpan<byte> data)
+    {
+        int inPage = offset & (PageSize.Bytes - 1);
+        int firstPart = Math.Min(data.Length, PageSize.Bytes - inPage);
+        data[..firstPart].CopyTo(new Span<byte>(ObjectAddress(first, offset), firstPart));
+        if (firstPart < data.Length)
+            data[firstPart..].CopyTo(new Span<byte>(ObjectAddress(first, offset + firstPart), data.Length - firstPart));
+    }
+
+    /// <summary>One size class.</summary>
+    private sealed class SizeClass
+    {
+        /// <summary>Object size in bytes.</summary>
+        public readonly int Size;
+        /// <summary>Frames per span.</summary>
+        public readonly int PagesPerSpan;
+        /// <summary>Objects per span.</summary>
+        public readonly int ObjsPerSpan;
+        /// <summary>Guards the span list and the spans' free lists.</summary>
+        public readonly Lock Lock = new();
+        /// <summary>First span with a free object (linked through the frame table), or -1.</summary>
+        public int Partial = -1;
+        /// <summary>Spans of this class.</summary>
+        public long Spans;
+
+        public SizeClass(int size)
+        {
+            Size = size;
+            // Choose 1–4 frames per span to waste the least (zsmalloc's get_pages_per_zspage).
+            int best = 1, bestUsedPercent = 0;
+            for (int k = 1; k <= MaxSpanPages; k++)
+            {
+                int bytes = k * PageSize.Bytes;
+                int used = bytes / size * size * 100 / bytes;
+                if (used > bestUsedPercent) { bestUsedPercent = used; best = k; }
+            }
+            PagesPerSpan = best;
+            ObjsPerSpan = best * PageSize.Bytes / size;
+        }
+
+        public int Index(int delta, int min) => (Size - min) / delta;
+    }
+}

@@ -1,0 +1,286 @@
+using BatchSwap.Lru;
+using BatchSwap.Memory;
+using BatchSwap.Stats;
+using BatchSwap.Swap;
+using BatchSwap.Tunables;
+using BatchSwap.Zswap;
+
+namespace BatchSwap.Reclaim;
+
+/// <summary>
+/// Reclaim: isolate up to SWAP_CLUSTER_MAX folios from the inactive tail, then the shrink loop
+/// (<see cref="ShrinkFolioList"/>): referenced folios are activated, pinned ones kept, the rest get swap
+/// slots and go through the plug; each flushed batch is one zswap batch store, failures are written to the
+/// swap device, and the post-pageout steps run for every folio of the batch, in order.
+/// </summary>
+internal sealed unsafe class Reclaimer
+{
+    /// <summary>Folios isolated at once (SWAP_CLUSTER_MAX).</summary>
+    public const int SwapClusterMax = 32;
+
+    private readonly Mm _mm;
+    private readonly PageArena _arena;
+    private readonly ZswapCache _zswap;
+    private readonly Counters _counters;
+    private readonly TunableSet _tunables;
+    // Swap devices by descending priority.
+    private readonly SwapDevice[] _byPriority;
+    // All memory groups, for reclaim when a node runs out of frames.
+    private readonly Func<IReadOnlyList<MemoryGroup>> _groups;
+
+    // Per-thread plug and isolation list (a reclaiming thread owns them while it reclaims).
+    [ThreadStatic] private static ReclaimScratch? t_scratch;
+    // Rotates the starting device among devices of equal priority, per shrink call.
+    private int _deviceRotor;
+
+    public Reclaimer(Mm mm, ZswapCache zswap, Counters counters, TunableSet tunables, Func<IReadOnlyList<MemoryGroup>> groups)
+    {
+        _mm = mm;
+        _arena = mm.Arena;
+        _zswap = zswap;
+        _counters = counters;
+        _tunables = tunables;
+        _groups = groups;
+        _byPriority = mm.Devices.OrderByDescending(d => d.Priority).ToArray();
+    }
+
+    /// <summary>
+    /// Direct reclaim for an allocation of <paramref name="group"/>: from the group's own lists, the
+    /// preferred node first; when the group has nothing left, from the other groups (the node is short).
+    /// Returns pages reclaimed.
+    /// </summary>
+    public int ReclaimForAllocation(MemoryGroup group, int preferredNode, int target)
+    {
+        int got = ReclaimGroup(group, preferredNode, target);
+        if (got > 0) return got;
+        foreach (MemoryGroup g in _groups())
+        {
+            if (g == group) continue;
+            got += ReclaimGroup(g, preferredNode, target);
+            if (got >= target) break;
+        }
+        return got;
+    }
+
+    private int ReclaimGroup(MemoryGroup group, int preferredNode, int target)
+    {
+        int nodes = group.Lruvecs.Length;
+        int got = 0;
+        for (int i = 0; i < nodes && got < target; i++)
+            got += ShrinkLruvec(group.Lruvecs[(preferredNode + i) % nodes], direct: true);
+        return got;
+    }
+
+    /// <summary>One round of reclaim on one LRU: isolate, shrink, put back. Returns pages reclaimed.</summary>
+    public int ShrinkLruvec(LruVec lruvec, bool direct)
+    {
+        ReclaimScratch s = t_scratch ??= new ReclaimScratch();
+        int n = Isolate(lruvec, s.Isolated, direct);
+        if (n == 0) return 0;
+        return ShrinkFolioList(lruvec, s.Isolated.AsSpan(0, n), s.Plug, direct);
+    }
+
+    /// <summary>Takes up to 32 folios from the inactive tail (after balancing the lists), holding a use of each one's region.</summary>
+    private int Isolate(LruVec lruvec, int[] isolated, bool direct)
+    {
+        int n = 0;
+        long scanned = 0;
+        lock (lruvec.Node.Lock)
+        {
+            int deactivated = lruvec.Balance(SwapClusterMax);
+            if (deactivated > 0) _counters.Add(Counter.Pgdeactivate, deactivated);
+            int t = lruvec.Tail(active: false);
+            while (t >= 0 && n < isolated.Length)
+            {
+                int older = lruvec.Older(t);
+                ref PageFrame f = ref _arena.Frame(t);
+                Region? region = _mm.RegionById(f.Owner);
+                if (region is not null && region.TryEnterUse())
+                {
+                    lruvec.Remove(t);
+                    f.Flags |= FolioFlags.Isolated;
+                    isolated[n++] = t;
+                    scanned += 1 << f.Order;
+                }
+                t = older;
+            }
+        }
+        _counters.Add(Counter.Pgscan, scanned);
+        _counters.Add(direct ? Counter.PgscanDirect : Counter.PgscanKswapd, scanned);
+        return n;
+    }
+
+    /// <summary>
+    /// The shrink loop (shrink_folio_list). Reads top to bottom: decide each folio's fate; folios to page out
+    /// go into the plug, which says when it must be flushed; each flush stores a batch and finishes it.
+    /// </summary>
+    private int ShrinkFolioList(LruVec lruvec, ReadOnlySpan<int> folios, ReclaimPlug plug, bool direct)
+    {
+        MemoryGroup group = lruvec.Group;
+        int node = lruvec.Node.Id;
+        int reclaimed = 0;
+        int firstDevice = Interlocked.Increment(ref _deviceRotor);
+        plug.Begin(_tunables.CompressBatchSize);
+
+        foreach (int head in folios)
+        {
+            ref PageFrame f = ref _arena.Frame(head);
+
+            // Referenced since it was last scanned: a second chance on the active list.
+            if (f.Referenced != 0)
+            {
+                f.Referenced = 0;
+                PutBack(lruvec, head, activate: true);
+                continue;
+            }
+            // Someone holds a pin: it is in use, keep it.
+            if (!_mm.TryFreeze(head))
+            {
+                PutBack(lruvec, head, activate: true);
+                continue;
+            }
+            // Give it swap slots; none free: keep it.
+            if (!TryAllocateSwap(f.Order, node, firstDevice, out int type, out int offset))
+            {
+                _counters.Add(Counter.SwapFull);
+                _mm.Unfreeze(head);
+                PutBack(lruvec, head, activate: true);
+                continue;
+            }
+
+            var entry = new PlugFolio { Head = head, Order = f.Order, SwapType = type, SlotOffset = offset };
+            if (plug.MustFlushBefore(entry, node, out FlushReason before))
+                reclaimed += Flush(plug, lruvec, before, direct);
+            if (plug.Add(entry, node, out FlushReason after))
+                reclaimed += Flush(plug, lruvec, after, direct);
+        }
+
+        if (plug.Count > 0) reclaimed += Flush(plug, lruvec, FlushReason.EndOfList, direct);
+        return reclaimed;
+    }
+
+    /// <summary>
+    /// Flushes the plug: one zswap batch store; folios zswap rejected go to their swap device (when the group
+    /// allows writeback); then the post-pageout steps for every folio, in order. Returns pages reclaimed.
+    /// </summary>
+    private int Flush(ReclaimPlug plug, LruVec lruvec, FlushReason reason, bool direct)
+    {
+        MemoryGroup group = lruvec.Group;
+        Span<PlugFolio> batch = plug.Folios;
+        _counters.Add(Counter.PlugFlushFull + (int)reason);
+        _counters.Add(Counter.ReclaimBatches);
+        _counters.Add(Counter.ReclaimBatchFolios, batch.Length);
+
+        group.StallEnter();
+        try
+        {
+            _zswap.StoreBatch(batch, plug.Node, group);
+            foreach (ref PlugFolio folio in batch)
+            {
+                if (folio.Outcome != PageoutOutcome.Rejected) continue;
+                folio.Outcome = group.WritebackEnabled && WriteToDevice(folio, group.Id)
+                    ? PageoutOutcome.Written
+                    : PageoutOutcome.Kept;
+            }
+        }
+        finally
+        {
+            group.StallLeave();
+        }
+
+        int reclaimed = 0;
+        foreach (ref PlugFolio folio in batch) reclaimed += FinishPageout(lruvec, folio, direct);
+        plug.Clear();
+        return reclaimed;
+    }
+
+    /// <summary>Writes a folio's pages to its slots (swap_writepage's fallback). False on an I/O error.</summary>
+    private bool WriteToDevice(in PlugFolio folio, int groupId)
+    {
+        SwapDevice dev = _mm.Devices[folio.SwapType];
+        int pages = 1 << folio.Order;
+        if (!dev.Write(folio.SlotOffset, new ReadOnlySpan<byte>(_arena.PageAddress(folio.Head), pages * PageSize.Bytes)))
+            return false;
+        for (int i = 0; i < pages; i++)
+        {
+            uint sum = Compression.Engines.PageWork.Checksum(_arena.PageAddress(folio.Head + i));
+            dev.SetInfo(folio.SlotOffset + i, SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, groupId, 0, 0, sum));
+        }
+        _counters.Add(Counter.Pswpout, pages);
+        return true;
+    }
+
+    /// <summary>
+    /// The post-pageout steps of one folio: a folio that went out is unmapped (its PTEs become swap entries),
+    /// its frames freed and uncharged; one that could not go is unfrozen and activated, its slots freed.
+    /// </summary>
+    private int FinishPageout(LruVec lruvec, in PlugFolio folio, bool direct)
+    {
+        ref PageFrame f = ref _arena.Frame(folio.Head);
+        Region region = _mm.RegionById(f.Owner)!;
+        int pages = 1 << folio.Order;
+        _counters.Add(Counter.NrVmscanWrite, pages);
+
+        if (folio.Outcome == PageoutOutcome.Kept)
+        {
+            _mm.Devices[folio.SwapType].Free(folio.SlotOffset, pages);
+            _mm.Unfreeze(folio.Head);
+            PutBack(lruvec, folio.Head, activate: true);
+            return 0;
+        }
+
+        for (int i = 0; i < pages; i++)
+            Volatile.Write(ref *region.PteAddress(f.Index + i), Pte.MakeSwap(folio.SwapType, folio.SlotOffset + i));
+        f.Flags = FolioFlags.None;
+        lruvec.Node.Free(folio.Head, folio.Order);
+        region.Group.Uncharge((long)pages * PageSize.Bytes);
+        region.ExitUse();
+        _counters.Add(Counter.Pgsteal, pages);
+        _counters.Add(direct ? Counter.PgstealDirect : Counter.PgstealKswapd, pages);
+        return pages;
+    }
+
+    /// <summary>Returns an isolated folio to its LRU and ends the region use that isolation took.</summary>
+    private void PutBack(LruVec lruvec, int head, bool activate)
+    {
+        ref PageFrame f = ref _arena.Frame(head);
+        Region region = _mm.RegionById(f.Owner)!;
+        lock (lruvec.Node.Lock)
+        {
+            f.Flags &= ~FolioFlags.Isolated;
+            lruvec.AddHead(head, activate);
+        }
+        if (activate) _counters.Add(Counter.Pgactivate, 1 << f.Order);
+        region.ExitUse();
+    }
+
+    /// <summary>Slots on the highest-priority device that has them; equal priorities take turns per shrink call.</summary>
+    private bool TryAllocateSwap(int order, int node, int rotor, out int type, out int offset)
+    {
+        SwapDevice[] devs = _byPriority;
+        for (int i = 0; i < devs.Length; i++)
+        {
+            // Among the devices that share the top remaining priority, start at the rotor.
+            int j = i;
+            int samePriority = 1;
+            while (j + samePriority < devs.Length && devs[j + samePriority].Priority == devs[i].Priority) samePriority++;
+            for (int k = 0; k < samePriority; k++)
+            {
+                SwapDevice d = devs[i + (rotor + k) % samePriority];
+                if (d.TryAllocate(order, node, out offset)) { type = d.Type; return true; }
+            }
+            i += samePriority - 1;
+        }
+        type = offset = -1;
+        return false;
+    }
+
+    /// <summary>A reclaiming thread's reusable state.</summary>
+    private sealed class ReclaimScratch
+    {
+        /// <summary>Isolated folio heads.</summary>
+        public readonly int[] Isolated = new int[SwapClusterMax];
+        /// <summary>The plug.</summary>
+        public readonly ReclaimPlug Plug = new();
+    }
+}

@@ -1,0 +1,154 @@
+namespace BatchSwap.Stats;
+
+/// <summary>
+/// Every outcome the engine counts, named after the kernel's vmstat and zswap debugfs counters
+/// where one exists. The snake_case kernel name of each is given by <see cref="CounterNames"/>.
+/// </summary>
+public enum Counter
+{
+    // ---- vmstat: swap traffic ----
+    /// <summary>Pages stored in zswap (vmstat zswpout).</summary>
+    Zswpout,
+    /// <summary>Pages loaded back from zswap (vmstat zswpin).</summary>
+    Zswpin,
+    /// <summary>Pages written back from zswap to the swap device (vmstat zswpwb).</summary>
+    Zswpwb,
+    /// <summary>Pages written to a swap device by reclaim or writeback (vmstat pswpout).</summary>
+    Pswpout,
+    /// <summary>Pages read from a swap device on fault (vmstat pswpin).</summary>
+    Pswpin,
+
+    // ---- vmstat: reclaim ----
+    /// <summary>Pages scanned by reclaim on the inactive list (pgscan).</summary>
+    Pgscan,
+    /// <summary>Pages scanned by direct reclaim (pgscan_direct).</summary>
+    PgscanDirect,
+    /// <summary>Pages scanned by the background reclaimer (pgscan_kswapd).</summary>
+    PgscanKswapd,
+    /// <summary>Pages reclaimed, freed from memory (pgsteal).</summary>
+    Pgsteal,
+    /// <summary>Pages reclaimed by direct reclaim (pgsteal_direct).</summary>
+    PgstealDirect,
+    /// <summary>Pages reclaimed by the background reclaimer (pgsteal_kswapd).</summary>
+    PgstealKswapd,
+    /// <summary>Pages moved to the active list (pgactivate).</summary>
+    Pgactivate,
+    /// <summary>Pages moved from the active to the inactive list (pgdeactivate).</summary>
+    Pgdeactivate,
+    /// <summary>Pages sent to pageout by reclaim (nr_vmscan_write).</summary>
+    NrVmscanWrite,
+    /// <summary>Times a thread entered direct reclaim (allocstall).</summary>
+    Allocstall,
+    /// <summary>Page faults: accesses that found a page not resident (pgfault).</summary>
+    Pgfault,
+    /// <summary>Faults that had to load a page from zswap or the swap device (pgmajfault).</summary>
+    Pgmajfault,
+    /// <summary>Large folios that could not be had contiguously and fell back to order 0 (thp_fault_fallback).</summary>
+    ThpFallback,
+    /// <summary>Folios that reclaim had to keep because no swap slot was free (swap full).</summary>
+    SwapFull,
+
+    // ---- zswap debugfs ----
+    /// <summary>Entries written back to the swap device by the zswap shrinker (written_back_pages).</summary>
+    WrittenBackPages,
+    /// <summary>Stores rejected because the compressor failed (reject_compress_fail).</summary>
+    RejectCompressFail,
+    /// <summary>Stores rejected because the page did not compress below a page and could not be stored as-is (reject_compress_poor).</summary>
+    RejectCompressPoor,
+    /// <summary>Stores rejected because the pool could not allocate memory (reject_alloc_fail).</summary>
+    RejectAllocFail,
+    /// <summary>Writeback attempts that failed (reject_reclaim_fail).</summary>
+    RejectReclaimFail,
+    /// <summary>Stores rejected because the pool was at its limit (pool_limit_hit).</summary>
+    PoolLimitHit,
+    /// <summary>Loads whose decompression failed or whose checksum did not match (decompress_fail).</summary>
+    DecompressFail,
+    /// <summary>Swap-device reads whose checksum did not match (checksum_fail).</summary>
+    SwapChecksumFail,
+
+    // ---- the seed's plug ----
+    /// <summary>Batches stored by reclaim (one per plug flush).</summary>
+    ReclaimBatches,
+    /// <summary>Folios that went through a reclaim batch.</summary>
+    ReclaimBatchFolios,
+    /// <summary>Plug flushes because it held vm.compress-batchsize folios.</summary>
+    PlugFlushFull,
+    /// <summary>Plug flushes because the next folio had another swap type.</summary>
+    PlugFlushSwapType,
+    /// <summary>Plug flushes because the next folio was on another node.</summary>
+    PlugFlushNode,
+    /// <summary>Plug flushes for a pmd-mappable folio (before it, and for it alone).</summary>
+    PlugFlushPmd,
+    /// <summary>Plug flushes because the folio list ran dry.</summary>
+    PlugFlushEnd,
+
+    // ---- pressure stall information ----
+    /// <summary>Nanoseconds during which at least one thread was stalled on reclaim (psi memory some).</summary>
+    PsiSomeNs,
+    /// <summary>Nanoseconds during which every thread using the group was stalled (psi memory full).</summary>
+    PsiFullNs,
+
+    // ---- zswpout per folio order (mTHP stats) ----
+    /// <summary>Order-0 folios stored in zswap.</summary>
+    ZswpoutOrder0,
+    /// <summary>Order-1 folios stored in zswap.</summary>
+    ZswpoutOrder1,
+    /// <summary>Order-2 folios stored in zswap.</summary>
+    ZswpoutOrder2,
+    /// <summary>Order-3 folios stored in zswap.</summary>
+    ZswpoutOrder3,
+    /// <summary>Order-4 folios stored in zswap.</summary>
+    ZswpoutOrder4,
+    /// <summary>Order-5 folios stored in zswap.</summary>
+    ZswpoutOrder5,
+    /// <summary>Order-6 folios stored in zswap.</summary>
+    ZswpoutOrder6,
+    /// <summary>Order-7 folios stored in zswap.</summary>
+    ZswpoutOrder7,
+    /// <summary>Order-8 folios stored in zswap.</summary>
+    ZswpoutOrder8,
+    /// <summary>Order-9 (pmd-mappable) folios stored in zswap.</summary>
+    ZswpoutOrder9,
+}
+
+/// <summary>Kernel-style names of the counters.</summary>
+public static class CounterNames
+{
+    /// <summary>Number of counters.</summary>
+    public static readonly int Count = Enum.GetValues<Counter>().Length;
+
+    private static readonly string[] Names = Build();
+
+    /// <summary>The kernel-style snake_case name of <paramref name="counter"/>.</summary>
+    public static string Of(Counter counter) => Names[(int)counter];
+
+    private static string[] Build()
+    {
+        var names = new string[Count];
+        foreach (Counter c in Enum.GetValues<Counter>())
+        {
+            names[(int)c] = c switch
+            {
+                Counter.ThpFallback => "thp_fault_fallback",
+                Counter.SwapChecksumFail => "swap_checksum_fail",
+                Counter.PsiSomeNs => "psi_some_ns",
+                Counter.PsiFullNs => "psi_full_ns",
+                >= Counter.ZswpoutOrder0 and <= Counter.ZswpoutOrder9 => $"zswpout_order{(int)c - (int)Counter.ZswpoutOrder0}",
+                _ => ToSnake(c.ToString()),
+            };
+        }
+        return names;
+    }
+
+    private static string ToSnake(string pascal)
+    {
+        var sb = new System.Text.StringBuilder(pascal.Length + 8);
+        for (int i = 0; i < pascal.Length; i++)
+        {
+            char ch = pascal[i];
+            if (char.IsUpper(ch) && i > 0) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(ch));
+        }
+        return sb.ToString();
+    }
+}

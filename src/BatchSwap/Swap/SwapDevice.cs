@@ -1,0 +1,334 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using BatchSwap.Memory;
+using Microsoft.Win32.SafeHandles;
+
+namespace BatchSwap.Swap;
+
+/// <summary>
+/// One swap type: a real file of 4 KiB slots, allocated in clusters of 512 (as the kernel's swap clusters),
+/// with positional I/O. Each cluster's slot table (handle, info word and zswap-LRU links, 24 bytes a slot)
+/// lives in three arena frames taken when the cluster is first used and given back when it empties.
+/// Locking: <see cref="_lock"/> guards allocation state. A slot's info word is changed by compare-and-swap;
+/// its other fields belong to whoever holds the slot (the allocator, or the holder of its Locked bit).
+/// </summary>
+internal sealed unsafe class SwapDevice : IDisposable
+{
+    /// <summary>Slots per cluster.</summary>
+    public const int ClusterSlots = 512;
+    private const int ClusterShift = 9;
+
+    /// <summary>The swap type (index among the tier's devices).</summary>
+    public readonly int Type;
+    /// <summary>Priority: higher is used first.</summary>
+    public readonly int Priority;
+    /// <summary>The file's path.</summary>
+    public readonly string Path;
+    /// <summary>Capacity in slots.</summary>
+    public readonly int SlotCount;
+
+    // The arena, for cluster slot tables.
+    private readonly PageArena _arena;
+    // The open file.
+    private readonly SafeFileHandle _file;
+    // Whether the file is deleted on dispose.
+    private readonly bool _deleteOnDispose;
+    // Guards everything below.
+    private readonly Lock _lock = new();
+    // Used slots per cluster.
+    private readonly int[] _clusterUsed;
+    // Slot-table frames per cluster: [3c] handles, [3c+1] info words, [3c+2] LRU links; -1 when not set up.
+    private readonly int[] _clusterMeta;
+    // Clusters never used or emptied (a stack).
+    private readonly int[] _freeClusters;
+    // Entries in _freeClusters.
+    private int _freeClusterCount;
+    // Clusters with free slots that are not the current one, to scan when no free cluster is left.
+    private readonly Queue<int> _partial = new();
+    // Whether a cluster is in _partial.
+    private readonly bool[] _inPartial;
+    // The cluster being filled, and the next free offset in it.
+    private int _current = -1, _currentNext;
+    // Used slots on the device.
+    private long _usedSlots;
+    // The injected fault hook, if any (tests and --inject).
+    internal IDeviceFaults? Faults;
+
+    public SwapDevice(int type, int priority, string? path, long capacityBytes, PageArena arena)
+    {
+        Type = type;
+        Priority = priority;
+        _arena = arena;
+        long slots = capacityBytes / PageSize.Bytes / ClusterSlots * ClusterSlots;
+        if (slots < ClusterSlots) throw new ArgumentOutOfRangeException(nameof(capacityBytes), "a swap device needs at least one 2 MiB cluster");
+        if (slots > 1 << 26) slots = 1 << 26;
+        SlotCount = (int)slots;
+        int clusters = SlotCount >> ClusterShift;
+        _clusterUsed = new int[clusters];
+        _clusterMeta = new int[clusters * 3];
+        Array.Fill(_clusterMeta, -1);
+        _inPartial = new bool[clusters];
+        _freeClusters = new int[clusters];
+        for (int c = 0; c < clusters; c++) _freeClusters[c] = clusters - 1 - c;
+        _freeClusterCount = clusters;
+
+        _deleteOnDispose = path is null;
+        Path = path ?? System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"batchswap-{Environment.ProcessId}-{Guid.NewGuid():N}.swap");
+        _file = File.OpenHandle(Path, FileMode.Create, FileAccess.ReadWrite, FileShare.None,
+            _deleteOnDispose ? FileOptions.DeleteOnClose : FileOptions.None);
+    }
+
+    /// <summary>Slots in use.</summary>
+    public long UsedSlots => Volatile.Read(ref _usedSlots);
+
+    /// <summary>Frames held by slot tables.</summary>
+    public long MetaFrames { get; private set; }
+
+    // ---------------------------------------------------------------- slot table
+
+    /// <summary>The slot's handle: a pool handle, a fill pattern, or unused.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref ulong Handle(int offset) => ref Table(offset, 0)[offset & (ClusterSlots - 1)];
+
+    /// <summary>The slot's info word (see <see cref="SlotInfo"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref ulong Info(int offset) => ref Table(offset, 1)[offset & (ClusterSlots - 1)];
+
+    /// <summary>The slot's zswap-LRU links (prev in the low 32 bits, next in the high 32 bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref ulong Links(int offset) => ref Table(offset, 2)[offset & (ClusterSlots - 1)];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong* Table(int offset, int which)
+    {
+        int f = Volatile.Read(ref _clusterMeta[(offset >> ClusterShift) * 3 + which]);
+        Debug.Assert(f >= 0, "slot table of an unused cluster");
+        return (ulong*)_arena.PageAddress(f);
+    }
+
+    /// <summary>Sets the Locked bit of a used slot, waiting while someone else holds it. Returns the info word as locked.</summary>
+    public ulong LockSlot(int offset)
+    {
+        ref ulong info = ref Info(offset);
+        var spin = new SpinWait();
+        while (true)
+        {
+            ulong cur = Volatile.Read(ref info);
+            SlotFlags f = SlotInfo.Flags(cur);
+            if ((f & SlotFlags.Locked) == 0)
+            {
+                ulong locked = SlotInfo.WithFlags(cur, f | SlotFlags.Locked);
+                if (Interlocked.CompareExchange(ref info, locked, cur) == cur) return locked;
+            }
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>Tries to set the Locked bit without waiting.</summary>
+    public bool TryLockSlot(int offset, out ulong locked)
+    {
+        ref ulong info = ref Info(offset);
+        ulong cur = Volatile.Read(ref info);
+        SlotFlags f = SlotInfo.Flags(cur);
+        locked = SlotInfo.WithFlags(cur, f | SlotFlags.Locked);
+        return (f & (SlotFlags.Locked | SlotFlags.Used)) == SlotFlags.Used
+            && Interlocked.CompareExchange(ref info, locked, cur) == cur;
+    }
+
+    /// <summary>Publishes a new info word for a slot the caller holds (the Locked bit is cleared unless kept in <paramref name="info"/>).</summary>
+    public void SetInfo(int offset, ulong info) => Volatile.Write(ref Info(offset), info);
+
+    // ---------------------------------------------------------------- allocation
+
+    /// <summary>
+    /// Allocates 2^order contiguous, aligned slots. Returns false when the device is full or its slot
+    /// table could not be given memory. Slots come back Used and unlocked.
+    /// </summary>
+    public bool TryAllocate(int order, int node, out int offset)
+    {
+        int n = 1 << order;
+        lock (_lock)
+        {
+            if (_current >= 0)
+            {
+                int start = (_currentNext + n - 1) & ~(n - 1);
+                if (start + n <= ClusterSlots && RunIsFree(_current, start, n))
+                {
+                    _currentNext = start + n;
+                    return Take(_current, start, n, out offset);
+                }
+                RetireCurrent();
+            }
+            while (_freeClusterCount > 0)
+            {
+                int c = _freeClusters[--_freeClusterCount];
+                if (!SetUpCluster(c, node)) { _freeClusters[_freeClusterCount++] = c; break; }
+                _current = c;
+                _currentNext = n;
+                return Take(c, 0, n, out offset);
+            }
+            // Scan clusters that have free slots.
+            for (int tries = _partial.Count; tries > 0; tries--)
+            {
+                int c = _partial.Dequeue();
+                _inPartial[c] = false;
+                if (_clusterUsed[c] == 0 && _clusterMeta[c * 3] < 0) continue;
+                for (int start = 0; start + n <= ClusterSlots; start += n)
+                {
+                    if (RunIsFree(c, start, n))
+                    {
+                        if (_clusterUsed[c] + n < ClusterSlots) { _partial.Enqueue(c); _inPartial[c] = true; }
+                        return Take(c, start, n, out offset);
+                    }
+                }
+            }
+            offset = -1;
+            return false;
+        }
+    }
+
+    private void RetireCurrent()
+    {
+        int c = _current;
+        _current = -1;
+        if (_clusterUsed[c] < ClusterSlots && !_inPartial[c]) { _partial.Enqueue(c); _inPartial[c] = true; }
+    }
+
+    private bool RunIsFree(int cluster, int start, int n)
+    {
+        ulong* info = (ulong*)_arena.PageAddress(_clusterMeta[cluster * 3 + 1]);
+        for (int i = start; i < start + n; i++)
+            if (SlotInfo.Flags(Volatile.Read(ref info[i])) != SlotFlags.None) return false;
+        return true;
+    }
+
+    private bool Take(int cluster, int start, int n, out int offset)
+    {
+        offset = (cluster << ClusterShift) + start;
+        ulong* info = (ulong*)_arena.PageAddress(_clusterMeta[cluster * 3 + 1]);
+        ulong* handle = (ulong*)_arena.PageAddress(_clusterMeta[cluster * 3]);
+        ulong* links = (ulong*)_arena.PageAddress(_clusterMeta[cluster * 3 + 2]);
+        for (int i = start; i < start + n; i++)
+        {
+            handle[i] = 0;
+            links[i] = ulong.MaxValue;
+            Volatile.Write(ref info[i], SlotInfo.Make(SlotFlags.Used, 0, 0, 0, 0));
+        }
+        _clusterUsed[cluster] += n;
+        _usedSlots += n;
+        return true;
+    }
+
+    private bool SetUpCluster(int c, int node)
+    {
+        if (_clusterMeta[c * 3] >= 0) return true;
+        Span<int> got = stackalloc int[3];
+        for (int i = 0; i < 3; i++)
+        {
+            got[i] = _arena.AllocMeta(node, mayUseReserve: true);
+            if (got[i] < 0)
+            {
+                for (int j = 0; j < i; j++) _arena.FreeMeta(got[j]);
+                return false;
+            }
+        }
+        for (int i = 0; i < 3; i++) Volatile.Write(ref _clusterMeta[c * 3 + i], got[i]);
+        MetaFrames += 3;
+        return true;
+    }
+
+    /// <summary>Frees <paramref name="count"/> slots from <paramref name="offset"/> (the caller has dropped their data).</summary>
+    public void Free(int offset, int count)
+    {
+        lock (_lock)
+        {
+            for (int s = offset; s < offset + count; s++)
+            {
+                Volatile.Write(ref Info(s), 0);
+                Handle(s) = 0;
+                int c = s >> ClusterShift;
+                _usedSlots--;
+                if (--_clusterUsed[c] == 0 && c != _current)
+                {
+                    ReleaseCluster(c);
+                }
+                else if (c != _current && !_inPartial[c])
+                {
+                    _partial.Enqueue(c);
+                    _inPartial[c] = true;
+                }
+            }
+        }
+    }
+
+    private void ReleaseCluster(int c)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            int f = _clusterMeta[c * 3 + i];
+            Volatile.Write(ref _clusterMeta[c * 3 + i], -1);
+            _arena.FreeMeta(f);
+        }
+        MetaFrames -= 3;
+        _freeClusters[_freeClusterCount++] = c;
+        // A stale entry in _partial is skipped when dequeued.
+    }
+
+    // ---------------------------------------------------------------- I/O
+
+    /// <summary>Writes pages to consecutive slots from <paramref name="offset"/>. Returns false on an I/O error.</summary>
+    public bool Write(int offset, ReadOnlySpan<byte> pages)
+    {
+        Debug.Assert(pages.Length % PageSize.Bytes == 0);
+        try
+        {
+            IDeviceFaults? faults = Faults;
+            if (faults is not null && !faults.BeforeWrite(offset, pages.Length / PageSize.Bytes)) return false;
+            RandomAccess.Write(_file, pages, (long)offset << PageSize.Shift);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Reads one page from a slot. Returns false on an I/O error or short read.</summary>
+    public bool Read(int offset, Span<byte> page)
+    {
+        try
+        {
+            IDeviceFaults? faults = Faults;
+            if (faults is not null && !faults.BeforeRead(offset)) return false;
+            int got = 0;
+            long pos = (long)offset << PageSize.Shift;
+            while (got < page.Length)
+            {
+                int n = RandomAccess.Read(_file, page[got..], pos + got);
+                if (n <= 0) return false;
+                got += n;
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _file.Dispose();
+        if (!_deleteOnDispose) return;
+        try { File.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>A fault-injection hook on a swap device's I/O (used by tests and <c>--inject</c>).</summary>
+internal interface IDeviceFaults
+{
+    /// <summary>Called before a write; false fails it.</summary>
+    bool BeforeWrite(int offset, int pages);
+    /// <summary>Called before a read; false fails it.</summary>
+    bool BeforeRead(int offset);
+}

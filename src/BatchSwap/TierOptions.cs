@@ -1,0 +1,64 @@
+using BatchSwap.Compression.Codecs;
+using BatchSwap.Memory;
+using BatchSwap.Tunables;
+
+namespace BatchSwap;
+
+/// <summary>A swap device (a swap type): a file and its priority.</summary>
+/// <param name="Path">The file, or null for a temporary file deleted on dispose.</param>
+/// <param name="CapacityBytes">Largest size of the file; 0 picks 16 times the tier's memory.</param>
+/// <param name="Priority">Higher priorities are used first; equal priorities take turns.</param>
+public sealed record SwapDeviceOptions(string? Path = null, long CapacityBytes = 0, int Priority = 0);
+
+/// <summary>
+/// How to build a <see cref="MemoryTier"/>. Validated when the tier is created; every error names the accepted values.
+/// </summary>
+public sealed record TierOptions
+{
+    /// <summary>Memory the tier may use, page frames and their frame table together (the limit). At least 4 MiB.</summary>
+    public long MemoryBytes { get; init; } = 256L << 20;
+
+    /// <summary>NUMA-like nodes the memory is split into, 1 to 64.</summary>
+    public int Nodes { get; init; } = 1;
+
+    /// <summary>Swap devices; empty means one temporary file.</summary>
+    public IReadOnlyList<SwapDeviceOptions> SwapDevices { get; init; } = [];
+
+    /// <summary>Compression engine threads, 0 to 256; the reclaiming thread works too. Default: one per core.</summary>
+    public int Engines { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>zswap.compressor at start.</summary>
+    public string Compressor { get; init; } = "lz4";
+
+    /// <summary>vm.compress-batchsize at start, or null for the default.</summary>
+    public int? CompressBatchSize { get; init; }
+
+    /// <summary>Other tunables to set at start, by kernel name (for example "zswap.max_pool_percent" = "30").</summary>
+    public IReadOnlyDictionary<string, string> Tunables { get; init; } = new Dictionary<string, string>();
+
+    internal void Validate()
+    {
+        if (MemoryBytes < 4L << 20)
+            throw new ArgumentOutOfRangeException(nameof(MemoryBytes), MemoryBytes, "MemoryBytes must be at least 4 MiB");
+        if (MemoryBytes > 1L << 44)
+            throw new ArgumentOutOfRangeException(nameof(MemoryBytes), MemoryBytes, "MemoryBytes must be at most 16 TiB");
+        if (Nodes is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(Nodes), Nodes, "Nodes must be in [1, 64]");
+        if (MemoryBytes / Nodes < 4L << 20)
+            throw new ArgumentOutOfRangeException(nameof(Nodes), Nodes, $"each node needs at least 4 MiB; {MemoryBytes >> 20} MiB allows at most {MemoryBytes / (4L << 20)} nodes");
+        if (Engines is < 0 or > 256)
+            throw new ArgumentOutOfRangeException(nameof(Engines), Engines, "Engines must be in [0, 256]");
+        if (!CodecRegistry.TryGet(Compressor, out _))
+            throw new TunableException($"unknown compressor '{Compressor}'; accepted: {string.Join(", ", CodecRegistry.Names)}");
+        if (CompressBatchSize is < 1 or > TunableSet.MaxCompressBatchSize)
+            throw new TunableException($"vm.compress-batchsize must be in [1, {TunableSet.MaxCompressBatchSize}], got {CompressBatchSize}");
+        if (SwapDevices.Count > 32)
+            throw new ArgumentOutOfRangeException(nameof(SwapDevices), SwapDevices.Count, "at most 32 swap devices");
+        foreach (SwapDeviceOptions d in SwapDevices)
+        {
+            if (d.CapacityBytes != 0 && d.CapacityBytes < 2L << 20)
+                throw new ArgumentOutOfRangeException(nameof(SwapDevices), d.CapacityBytes, "a swap device needs at least 2 MiB (one cluster)");
+        }
+        _ = PageSize.Bytes;
+    }
+}

@@ -1,0 +1,176 @@
+using BatchSwap.Compression;
+using BatchSwap.Compression.Codecs;
+
+namespace BatchSwap.Tunables;
+
+/// <summary>
+/// The run-time tunables, under the kernel's sysctl and module-parameter names. Every setter validates
+/// and throws <see cref="TunableException"/> with the accepted range; the engine reads the values
+/// lock-free on its paths (a change takes effect at the next batch).
+/// </summary>
+public sealed class TunableSet
+{
+    /// <summary>Largest reclaim batch (SWAP_CLUSTER_MAX), the upper bound of vm.compress-batchsize.</summary>
+    public const int MaxCompressBatchSize = 32;
+
+    /// <summary>Largest vm.page-cluster accepted (readahead of 2^N pages).</summary>
+    public const int MaxPageCluster = 6;
+
+    /// <summary>The default of vm.compress-batchsize, chosen by measurement (see README).</summary>
+    public const int DefaultCompressBatchSize = 32;
+
+    // Folios per reclaim batch, [1, 32].
+    private volatile int _compressBatchSize = DefaultCompressBatchSize;
+    // log2 of swap-in readahead pages, [0, MaxPageCluster].
+    private volatile int _pageCluster = 3;
+    // zswap on or off.
+    private volatile bool _zswapEnabled = true;
+    // Codec used for new stores; entries keep the codec they were written with.
+    private volatile ICodec _compressor;
+    // Pool cap as a percentage of the tier's memory.
+    private volatile int _maxPoolPercent = 20;
+    // Percentage of the cap under which a full pool accepts stores again.
+    private volatile int _acceptThresholdPercent = 90;
+    // Write cold entries back to the swap device before the pool reaches its cap.
+    private volatile bool _shrinkerEnabled = true;
+    // Verify the checksum of each entry and slot on load.
+    private volatile bool _verifyChecksums = true;
+    // The largest batch the compression engines take (1 when they cannot batch).
+    private readonly int _maxBatchSupported;
+
+    internal TunableSet(ICodec compressor, int maxBatchSupported)
+    {
+        _compressor = compressor;
+        _maxBatchSupported = Math.Clamp(maxBatchSupported, 1, MaxCompressBatchSize);
+        if (_compressBatchSize > _maxBatchSupported) _compressBatchSize = _maxBatchSupported;
+    }
+
+    /// <summary>Every tunable's name, in display order.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        "vm.compress-batchsize", "vm.page-cluster", "zswap.enabled", "zswap.compressor",
+        "zswap.max_pool_percent", "zswap.accept_threshold_percent", "zswap.shrinker_enabled",
+        "zswap.verify_checksums",
+    ];
+
+    /// <summary>vm.compress-batchsize: folios per reclaim batch, in [1, 32].</summary>
+    public int CompressBatchSize
+    {
+        get => _compressBatchSize;
+        set
+        {
+            if (value < 1 || value > MaxCompressBatchSize)
+                throw new TunableException($"vm.compress-batchsize must be in [1, {MaxCompressBatchSize}], got {value}");
+            if (value > _maxBatchSupported)
+                throw new TunableException($"vm.compress-batchsize can only be in [1, {_maxBatchSupported}] with these compression engines, got {value}");
+            _compressBatchSize = value;
+        }
+    }
+
+    /// <summary>vm.page-cluster: swap-in readahead brings 2^N pages, N in [0, 6].</summary>
+    public int PageCluster
+    {
+        get => _pageCluster;
+        set => _pageCluster = RequireRange("vm.page-cluster", value, 0, MaxPageCluster);
+    }
+
+    /// <summary>zswap.enabled: store reclaimed pages compressed in memory.</summary>
+    public bool ZswapEnabled { get => _zswapEnabled; set => _zswapEnabled = value; }
+
+    /// <summary>zswap.compressor: the codec new stores use. Entries keep the codec they were written with.</summary>
+    public ICodec Compressor
+    {
+        get => _compressor;
+        set => _compressor = value ?? throw new TunableException("zswap.compressor must not be null");
+    }
+
+    /// <summary>zswap.max_pool_percent: the pool cap, as a percentage of the tier's memory, in [1, 100].</summary>
+    public int MaxPoolPercent
+    {
+        get => _maxPoolPercent;
+        set => _maxPoolPercent = RequireRange("zswap.max_pool_percent", value, 1, 100);
+    }
+
+    /// <summary>zswap.accept_threshold_percent: a full pool accepts again below this percentage of its cap, in [0, 100].</summary>
+    public int AcceptThresholdPercent
+    {
+        get => _acceptThresholdPercent;
+        set => _acceptThresholdPercent = RequireRange("zswap.accept_threshold_percent", value, 0, 100);
+    }
+
+    /// <summary>zswap.shrinker_enabled: write cold entries back before the pool reaches its cap.</summary>
+    public bool ShrinkerEnabled { get => _shrinkerEnabled; set => _shrinkerEnabled = value; }
+
+    /// <summary>zswap.verify_checksums: check each entry's and slot's checksum on load.</summary>
+    public bool VerifyChecksums { get => _verifyChecksums; set => _verifyChecksums = value; }
+
+    /// <summary>Reads a tunable by its kernel name, as text.</summary>
+    public string Get(string name) => Normalize(name) switch
+    {
+        "vm.compress-batchsize" => CompressBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "vm.page-cluster" => PageCluster.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "zswap.enabled" => YesNo(ZswapEnabled),
+        "zswap.compressor" => Compressor.Name,
+        "zswap.max_pool_percent" => MaxPoolPercent.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "zswap.accept_threshold_percent" => AcceptThresholdPercent.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "zswap.shrinker_enabled" => YesNo(ShrinkerEnabled),
+        "zswap.verify_checksums" => YesNo(VerifyChecksums),
+        _ => throw Unknown(name),
+    };
+
+    /// <summary>Sets a tunable by its kernel name from text, validating it.</summary>
+    public void Set(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        switch (Normalize(name))
+        {
+            case "vm.compress-batchsize": CompressBatchSize = ParseInt("vm.compress-batchsize", value, $"[1, {MaxCompressBatchSize}]"); break;
+            case "vm.page-cluster": PageCluster = ParseInt("vm.page-cluster", value, $"[0, {MaxPageCluster}]"); break;
+            case "zswap.enabled": ZswapEnabled = ParseBool("zswap.enabled", value); break;
+            case "zswap.compressor":
+                if (!CodecRegistry.TryGet(value.Trim(), out ICodec? codec))
+                    throw new TunableException($"zswap.compressor: unknown compressor '{value}'; accepted: {string.Join(", ", CodecRegistry.Names)}");
+                Compressor = codec;
+                break;
+            case "zswap.max_pool_percent": MaxPoolPercent = ParseInt("zswap.max_pool_percent", value, "[1, 100]"); break;
+            case "zswap.accept_threshold_percent": AcceptThresholdPercent = ParseInt("zswap.accept_threshold_percent", value, "[0, 100]"); break;
+            case "zswap.shrinker_enabled": ShrinkerEnabled = ParseBool("zswap.shrinker_enabled", value); break;
+            case "zswap.verify_checksums": VerifyChecksums = ParseBool("zswap.verify_checksums", value); break;
+            default: throw Unknown(name);
+        }
+    }
+
+    /// <summary>All tunables as name/value pairs.</summary>
+    public IEnumerable<KeyValuePair<string, string>> All()
+    {
+        foreach (string n in Names) yield return new(n, Get(n));
+    }
+
+    private static string Normalize(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string n = name.Trim().ToLowerInvariant();
+        // sysctl accepts both vm/compress-batchsize and vm.compress-batchsize; zswap parameters may be given as zswap/x.
+        return n.Replace('/', '.');
+    }
+
+    private static TunableException Unknown(string name) =>
+        new($"unknown tunable '{name}'; accepted: {string.Join(", ", Names)}");
+
+    private static int RequireRange(string name, int value, int min, int max) =>
+        value < min || value > max ? throw new TunableException($"{name} must be in [{min}, {max}], got {value}") : value;
+
+    private static int ParseInt(string name, string text, string range) =>
+        int.TryParse(text.Trim(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int v)
+            ? v
+            : throw new TunableException($"{name} must be an integer in {range}, got '{text}'");
+
+    private static bool ParseBool(string name, string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "y" or "yes" or "1" or "true" or "on" => true,
+        "n" or "no" or "0" or "false" or "off" => false,
+        _ => throw new TunableException($"{name} must be Y or N (also 1/0, true/false), got '{text}'"),
+    };
+
+    private static string YesNo(bool b) => b ? "Y" : "N";
+}

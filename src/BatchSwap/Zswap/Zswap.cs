@@ -1,0 +1,528 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using BatchSwap.Compression.Engines;
+using BatchSwap.Memory;
+using BatchSwap.Pool;
+using BatchSwap.Reclaim;
+using BatchSwap.Stats;
+using BatchSwap.Swap;
+using BatchSwap.Tunables;
+
+namespace BatchSwap.Zswap;
+
+/// <summary>How a zswap or swap-device load ended.</summary>
+internal enum LoadResult : byte
+{
+    /// <summary>The page is in the frame.</summary>
+    Ok,
+    /// <summary>The compressed data did not decompress (decompress_fail).</summary>
+    DecompressFailed,
+    /// <summary>The data did not match its checksum.</summary>
+    ChecksumMismatch,
+    /// <summary>The swap device could not read the slot.</summary>
+    ReadError,
+}
+
+/// <summary>
+/// The compressed swap cache. Entries live in the swap slot tables (handle, info word, LRU links: 24 bytes a
+/// page); their bytes live in the <see cref="ZsPool"/>. One store path: <see cref="StoreBatch"/> takes the
+/// folios of a flushed plug (a single folio is a batch of one), compresses every page on the engines and
+/// gives each folio its own outcome. Loads are exclusive: a loaded entry is freed at once.
+/// Locking: <see cref="_lruLock"/> guards the entry LRU (through the slots' link words). A slot's handle and
+/// info belong to whoever holds the slot: reclaim before the folio is unmapped, else the holder of its Locked bit.
+/// </summary>
+internal sealed unsafe class ZswapCache : IDisposable
+{
+    // ---- set-up ----
+    private readonly PageArena _arena;
+    private readonly ZsPool _pool;
+    private readonly SwapDevice[] _devices;
+    private readonly Counters _counters;
+    private readonly TunableSet _tunables;
+    private readonly IBatchCompressor _engines;
+    // Groups by id, to uncharge pool objects.
+    private readonly MemoryGroup?[] _groups;
+
+    // Batches to rent, so that nothing is allocated per store or load.
+    private readonly ConcurrentBag<JobBatch> _batches = new();
+    // Every batch made, to dispose.
+    private readonly ConcurrentBag<JobBatch> _allBatches = new();
+
+    // ---- the entry LRU: global slot ids (type << 26 | offset), oldest at the head ----
+    private readonly Lock _lruLock = new();
+    private int _lruHead = -1, _lruTail = -1;
+
+    // ---- pool limit state ----
+    // Set when the pool hit its cap; cleared when it falls under the accept threshold (hysteresis).
+    private volatile bool _poolFull;
+
+    // ---- gauges ----
+    private long _storedPages, _sameFilledPages, _incompressiblePages;
+
+    public ZswapCache(PageArena arena, ZsPool pool, SwapDevice[] devices, Counters counters, TunableSet tunables,
+        IBatchCompressor engines, MemoryGroup?[] groups)
+    {
+        _arena = arena;
+        _pool = pool;
+        _devices = devices;
+        _counters = counters;
+        _tunables = tunables;
+        _engines = engines;
+        _groups = groups;
+    }
+
+    /// <summary>Pages in zswap (stored_pages).</summary>
+    public long StoredPages => Volatile.Read(ref _storedPages);
+    /// <summary>Same-filled pages in zswap (same_filled_pages).</summary>
+    public long SameFilledPages => Volatile.Read(ref _sameFilledPages);
+    /// <summary>Pages stored as-is (stored_incompressible_pages).</summary>
+    public long IncompressiblePages => Volatile.Read(ref _incompressiblePages);
+    /// <summary>The pool.</summary>
+    public ZsPool Pool => _pool;
+    /// <summary>The engines.</summary>
+    public IBatchCompressor Engines => _engines;
+
+    /// <summary>The pool cap in frames.</summary>
+    public long MaxPoolPages => (long)_arena.FrameCount * _tunables.MaxPoolPercent / 100;
+
+    // ================================================================ store
+
+    /// <summary>
+    /// Stores the folios of a flushed plug: every page is compressed on the engines; each folio whose pages
+    /// all found a place is <see cref="PageoutOutcome.Stored"/>, the others <see cref="PageoutOutcome.Rejected"/>
+    /// (with their partial entries undone). The folios are frozen and still mapped; their slots are allocated.
+    /// </summary>
+    public void StoreBatch(Span<PlugFolio> folios, int node, MemoryGroup group)
+    {
+        if (!_tunables.ZswapEnabled || !AcceptsStores())
+        {
+            foreach (ref PlugFolio f in folios) f.Outcome = PageoutOutcome.Rejected;
+            return;
+        }
+
+        JobBatch batch = Rent();
+        try
+        {
+            byte codec = _tunables.Compressor.Id;
+            bool storeRaw = group.WritebackEnabled;
+            Span<short> jobFolio = stackalloc short[batch.Capacity];
+            Span<short> jobPage = stackalloc short[batch.Capacity];
+            foreach (ref PlugFolio f in folios) f.Outcome = PageoutOutcome.Pending;
+
+            int fi = 0, page = 0;
+            while (fi < folios.Length)
+            {
+                // Fill one run of jobs: pages of several folios, or a slice of a large folio.
+                batch.Clear();
+                while (fi < folios.Length && batch.Count < batch.Capacity)
+                {
+                    ref PlugFolio f = ref folios[fi];
+                    jobFolio[batch.Count] = (short)fi;
+                    jobPage[batch.Count] = (short)page;
+                    batch.AddCompress(_arena.PageAddress(f.Head + page), codec);
+                    if (++page == 1 << f.Order) { fi++; page = 0; }
+                }
+                _engines.Run(batch);
+                for (int j = 0; j < batch.Count; j++)
+                    CommitPage(ref batch.Jobs[j], ref folios[jobFolio[j]], jobPage[j], node, group, storeRaw, batch);
+            }
+
+            // Every page of a folio found a place: publish the folio's entries.
+            foreach (ref PlugFolio f in folios)
+            {
+                if (f.Outcome != PageoutOutcome.Pending) continue;
+                f.Outcome = PageoutOutcome.Stored;
+                int pages = 1 << f.Order;
+                AddToLru(f.SwapType, f.SlotOffset, pages);
+                Interlocked.Add(ref _storedPages, pages);
+                _counters.Add(Counter.Zswpout, pages);
+                _counters.Add(Counter.ZswpoutOrder0 + f.Order);
+            }
+        }
+        finally
+        {
+            Return(batch);
+        }
+
+        if (_tunables.ShrinkerEnabled || _poolFull) ShrinkToThreshold(node);
+    }
+
+    /// <summary>Puts one compressed page into the pool and its slot, or fails its folio.</summary>
+    private void CommitPage(ref PageJob job, ref PlugFolio folio, int page, int node, MemoryGroup group, bool storeRaw, JobBatch batch)
+    {
+        if (folio.Outcome != PageoutOutcome.Pending) return; // an earlier page failed the folio
+        SwapDevice dev = _devices[folio.SwapType];
+        int slot = folio.SlotOffset + page;
+        ulong handle;
+        ulong info;
+        switch (job.Result)
+        {
+            case JobResult.SameFilled:
+                handle = job.Pattern;
+                info = SlotInfo.Make(SlotFlags.Used | SlotFlags.Zswap | SlotFlags.SameFilled, group.Id, 0, 0, job.Checksum);
+                Interlocked.Increment(ref _sameFilledPages);
+                break;
+            case JobResult.Compressed:
+                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Destination, job.Written), node, group, out handle))
+                {
+                    FailFolio(ref folio, page);
+                    return;
+                }
+                info = SlotInfo.Make(SlotFlags.Used | SlotFlags.Zswap, group.Id, job.Written, job.CodecId, job.Checksum);
+                break;
+            case JobResult.DidNotFit when storeRaw:
+                // Linux 6.18 keeps an incompressible page as-is so that it can be written back in LRU order.
+                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Source, PageSize.Bytes), node, group, out handle))
+                {
+                    FailFolio(ref folio, page);
+                    return;
+                }
+                info = SlotInfo.Make(SlotFlags.Used | SlotFlags.Zswap | SlotFlags.Raw, group.Id, PageSize.Bytes, 0, job.Checksum);
+                Interlocked.Increment(ref _incompressiblePages);
+                break;
+            case JobResult.DidNotFit:
+                _counters.Add(Counter.RejectCompressPoor);
+                FailFolio(ref folio, page);
+                return;
+            default:
+                _counters.Add(Counter.RejectCompressFail);
+                FailFolio(ref folio, page);
+                return;
+        }
+        dev.Handle(slot) = handle;
+        dev.SetInfo(slot, info);
+    }
+
+    private bool TryPoolStore(ReadOnlySpan<byte> data, int node, MemoryGroup group, out ulong handle)
+    {
+        int charge = ZsPool.ClassSize(data.Length);
+        if (!group.TryChargePool(charge))
+        {
+            _counters.Add(Counter.RejectAllocFail);
+            handle = 0;
+            return false;
+        }
+        if (!_pool.TryStore(data, node, out handle))
+        {
+            group.UnchargePool(charge);
+            _counters.Add(Counter.RejectAllocFail);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Undoes the entries already made for pages before <paramref name="failedPage"/> of a folio.</summary>
+    private void FailFolio(ref PlugFolio folio, int failedPage)
+    {
+        folio.Outcome = PageoutOutcome.Rejected;
+        SwapDevice dev = _devices[folio.SwapType];
+        for (int p = 0; p < failedPage; p++)
+        {
+            int slot = folio.SlotOffset + p;
+            ulong info = dev.Info(slot);
+            DropEntry(dev.Handle(slot), info);
+            dev.Handle(slot) = 0;
+            dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used, 0, 0, 0, 0));
+        }
+    }
+
+    /// <summary>Whether the pool takes stores now: false from the moment it hits its cap until it falls under the accept threshold.</summary>
+    private bool AcceptsStores()
+    {
+        long max = MaxPoolPages;
+        long pages = _pool.Pages;
+        if (_poolFull)
+        {
+            if (pages > max * _tunables.AcceptThresholdPercent / 100)
+            {
+                _counters.Add(Counter.PoolLimitHit);
+                return false;
+            }
+            _poolFull = false;
+        }
+        if (pages >= max)
+        {
+            _poolFull = true;
+            _counters.Add(Counter.PoolLimitHit);
+            return false;
+        }
+        return true;
+    }
+
+    // ================================================================ load and invalidate
+
+    /// <summary>
+    /// Loads the page of a locked slot into <paramref name="frame"/>: from zswap (decompress) or the device.
+    /// Does not free the slot.
+    /// </summary>
+    public LoadResult Load(SwapDevice dev, int slot, ulong info, byte* frame)
+    {
+        SlotFlags flags = SlotInfo.Flags(info);
+        bool verify = _tunables.VerifyChecksums;
+        if ((flags & SlotFlags.Zswap) == 0)
+        {
+            if ((flags & SlotFlags.Lost) != 0 || !dev.Read(slot, new Span<byte>(frame, PageSize.Bytes))) return LoadResult.ReadError;
+            if (verify && PageWork.Checksum(frame) != SlotInfo.Checksum(info))
+            {
+                _counters.Add(Counter.SwapChecksumFail);
+                return LoadResult.ChecksumMismatch;
+            }
+            _counters.Add(Counter.Pswpin);
+            return LoadResult.Ok;
+        }
+
+        ulong handle = dev.Handle(slot);
+        LoadResult result;
+        if ((flags & SlotFlags.SameFilled) != 0)
+        {
+            PageWork.Fill(frame, handle);
+            result = LoadResult.Ok;
+        }
+        else if ((flags & SlotFlags.Raw) != 0)
+        {
+            JobBatch b = Rent();
+            _pool.Map(handle, PageSize.Bytes, new Span<byte>(b.Scratch(0), PageSize.Bytes)).CopyTo(new Span<byte>(frame, PageSize.Bytes));
+            Return(b);
+            result = verify && PageWork.Checksum(frame) != SlotInfo.Checksum(info) ? LoadResult.ChecksumMismatch : LoadResult.Ok;
+        }
+        else
+        {
+            JobBatch b = Rent();
+            try
+            {
+                b.Clear();
+                int len = SlotInfo.Length(info);
+                ReadOnlySpan<byte> src = _pool.Map(handle, len, new Span<byte>(b.Scratch(0), PageSize.Bytes));
+                fixed (byte* s = src)
+                {
+                    ref PageJob job = ref b.AddDecompress(s, len, SlotInfo.CodecId(info), frame);
+                    job.Checksum = SlotInfo.Checksum(info);
+                    job.Verify = verify;
+                    _engines.Run(b);
+                    result = job.Result switch
+                    {
+                        JobResult.Decompressed => LoadResult.Ok,
+                        JobResult.ChecksumMismatch => LoadResult.ChecksumMismatch,
+                        _ => LoadResult.DecompressFailed,
+                    };
+                }
+            }
+            finally
+            {
+                Return(b);
+            }
+        }
+        if (result == LoadResult.Ok) _counters.Add(Counter.Zswpin);
+        else _counters.Add(Counter.DecompressFail);
+        return result;
+    }
+
+    /// <summary>Drops a locked slot's zswap entry, if it has one (zswap_invalidate). The slot itself stays allocated.</summary>
+    public void Invalidate(SwapDevice dev, int slot, ulong info)
+    {
+        if ((SlotInfo.Flags(info) & SlotFlags.Zswap) == 0) return;
+        RemoveFromLru(dev.Type, slot);
+        Interlocked.Decrement(ref _storedPages);
+        DropEntry(dev.Handle(slot), info);
+    }
+
+    /// <summary>Frees an entry's pool object and its charge (not its LRU place or stored count).</summary>
+    private void DropEntry(ulong handle, ulong info)
+    {
+        SlotFlags flags = SlotInfo.Flags(info);
+        if ((flags & SlotFlags.Zswap) == 0) return;
+        if ((flags & SlotFlags.SameFilled) != 0)
+        {
+            Interlocked.Decrement(ref _sameFilledPages);
+            return;
+        }
+        if ((flags & SlotFlags.Raw) != 0) Interlocked.Decrement(ref _incompressiblePages);
+        int len = SlotInfo.Length(info);
+        _pool.Free(handle, len);
+        _groups[SlotInfo.Group(info)]?.UnchargePool(ZsPool.ClassSize(len));
+    }
+
+    // ================================================================ writeback (the shrinker)
+
+    /// <summary>
+    /// Writes the oldest entries back to their swap devices until the pool is under its accept threshold,
+    /// a bounded amount per call, decompressing each run of entries as one batch on the engines.
+    /// </summary>
+    private void ShrinkToThreshold(int node)
+    {
+        long target = MaxPoolPages * _tunables.AcceptThresholdPercent / 100;
+        for (int rounds = 0; rounds < 4 && _pool.Pages > target; rounds++)
+        {
+            if (WritebackBatch() == 0) break;
+        }
+    }
+
+    /// <summary>Writes back one batch of the oldest entries. Returns entries written back.</summary>
+    public int WritebackBatch()
+    {
+        JobBatch batch = Rent();
+        try
+        {
+            Span<int> ids = stackalloc int[batch.Capacity];
+            Span<ulong> infos = stackalloc ulong[batch.Capacity];
+            int n = TakeOldest(ids, infos);
+            if (n == 0) return 0;
+
+            batch.Clear();
+            Span<int> jobOf = stackalloc int[n];
+            for (int i = 0; i < n; i++)
+            {
+                SwapDevice dev = _devices[ids[i] >> 26];
+                int slot = ids[i] & ((1 << 26) - 1);
+                ulong info = infos[i];
+                ulong handle = dev.Handle(slot);
+                byte* dst = batch.Output(i);
+                jobOf[i] = -1;
+                SlotFlags f = SlotInfo.Flags(info);
+                if ((f & SlotFlags.SameFilled) != 0) PageWork.Fill(dst, handle);
+                else if ((f & SlotFlags.Raw) != 0) _pool.Map(handle, PageSize.Bytes, new Span<byte>(batch.Scratch(i), PageSize.Bytes)).CopyTo(new Span<byte>(dst, PageSize.Bytes));
+                else
+                {
+                    int len = SlotInfo.Length(info);
+                    ReadOnlySpan<byte> src = _pool.Map(handle, len, new Span<byte>(batch.Scratch(i), PageSize.Bytes));
+                    fixed (byte* s = src)
+                    {
+                        // The span stays valid after fixed: pool memory and scratch are native.
+                        jobOf[i] = batch.Count;
+                        ref PageJob job = ref batch.AddDecompress(s, len, SlotInfo.CodecId(info), dst);
+                        job.Checksum = SlotInfo.Checksum(info);
+                        job.Verify = _tunables.VerifyChecksums;
+                    }
+                }
+            }
+            _engines.Run(batch);
+
+            int written = 0;
+            for (int i = 0; i < n; i++)
+            {
+                SwapDevice dev = _devices[ids[i] >> 26];
+                int slot = ids[i] & ((1 << 26) - 1);
+                ulong info = infos[i];
+                bool ok = jobOf[i] < 0 || batch.Jobs[jobOf[i]].Result == JobResult.Decompressed;
+                if (!ok)
+                {
+                    // The entry is damaged: keep it, so that its load fails loudly too.
+                    _counters.Add(Counter.DecompressFail);
+                    _counters.Add(Counter.RejectReclaimFail);
+                    dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
+                    AddToLru(dev.Type, slot, 1);
+                    continue;
+                }
+                if (!dev.Write(slot, new ReadOnlySpan<byte>(batch.Output(i), PageSize.Bytes)))
+                {
+                    _counters.Add(Counter.RejectReclaimFail);
+                    dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
+                    AddToLru(dev.Type, slot, 1);
+                    continue;
+                }
+                DropEntry(dev.Handle(slot), info);
+                Interlocked.Decrement(ref _storedPages);
+                dev.Handle(slot) = 0;
+                dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, SlotInfo.Group(info), 0, 0, SlotInfo.Checksum(info)));
+                written++;
+            }
+            _counters.Add(Counter.Zswpwb, written);
+            _counters.Add(Counter.WrittenBackPages, written);
+            _counters.Add(Counter.Pswpout, written);
+            return written;
+        }
+        finally
+        {
+            Return(batch);
+        }
+    }
+
+    /// <summary>Takes up to ids.Length of the oldest entries off the LRU, locking each slot. Returns how many.</summary>
+    private int TakeOldest(Span<int> ids, Span<ulong> infos)
+    {
+        int n = 0;
+        lock (_lruLock)
+        {
+            int id = _lruHead;
+            int skipped = 0;
+            while (id >= 0 && n < ids.Length && skipped < 64)
+            {
+                SwapDevice dev = _devices[id >> 26];
+                int slot = id & ((1 << 26) - 1);
+                int next = (int)(dev.Links(slot) >> 32);
+                if (dev.TryLockSlot(slot, out ulong locked) && (SlotInfo.Flags(locked) & SlotFlags.Zswap) != 0)
+                {
+                    UnlinkLocked(dev, slot, id);
+                    ids[n] = id;
+                    infos[n] = locked;
+                    n++;
+                }
+                else skipped++; // a fault or free holds it; it will leave the LRU itself
+                id = next;
+            }
+        }
+        return n;
+    }
+
+    // ================================================================ the entry LRU
+
+    private void AddToLru(int type, int firstSlot, int count)
+    {
+        SwapDevice dev = _devices[type];
+        lock (_lruLock)
+        {
+            for (int s = firstSlot; s < firstSlot + count; s++)
+            {
+                int id = (type << 26) | s;
+                dev.Links(s) = (uint)_lruTail | ((ulong)uint.MaxValue << 32);
+                if (_lruTail >= 0) SetNext(_lruTail, id); else _lruHead = id;
+                _lruTail = id;
+            }
+        }
+    }
+
+    private void RemoveFromLru(int type, int slot)
+    {
+        lock (_lruLock) UnlinkLocked(_devices[type], slot, (type << 26) | slot);
+    }
+
+    private void UnlinkLocked(SwapDevice dev, int slot, int id)
+    {
+        ulong links = dev.Links(slot);
+        int prev = (int)(uint)links, next = (int)(links >> 32);
+        if (prev >= 0) SetNext(prev, next); else if (_lruHead == id) _lruHead = next; else return; // not on the list
+        if (next >= 0) SetPrev(next, prev); else _lruTail = prev;
+        dev.Links(slot) = ulong.MaxValue;
+    }
+
+    private void SetNext(int id, int next)
+    {
+        ref ulong l = ref _devices[id >> 26].Links(id & ((1 << 26) - 1));
+        l = (l & 0xFFFFFFFFUL) | ((ulong)(uint)next << 32);
+    }
+
+    private void SetPrev(int id, int prev)
+    {
+        ref ulong l = ref _devices[id >> 26].Links(id & ((1 << 26) - 1));
+        l = (l & 0xFFFFFFFF00000000UL) | (uint)prev;
+    }
+
+    // ================================================================ batches
+
+    /// <summary>Rents a job batch (made on first need, reused after).</summary>
+    public JobBatch Rent()
+    {
+        if (_batches.TryTake(out JobBatch? b)) return b;
+        b = new JobBatch(_engines.MaxJobs);
+        _allBatches.Add(b);
+        return b;
+    }
+
+    /// <summary>Returns a rented batch.</summary>
+    public void Return(JobBatch batch) => _batches.Add(batch);
+
+    public void Dispose()
+    {
+        foreach (JobBatch b in _allBatches) b.Dispose();
+    }
+}
