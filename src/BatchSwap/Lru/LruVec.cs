@@ -39,7 +39,7 @@ internal sealed unsafe class LruVec
     {
         ref PageFrame f = ref _frames[head];
         int l = active ? 1 : 0;
-        f.Flags = FolioFlags.Lru | (active ? FolioFlags.Active : FolioFlags.None);
+        f.Flags = (f.Flags & FolioFlags.Referenced) | FolioFlags.Lru | (active ? FolioFlags.Active : FolioFlags.None);
         f.Prev = -1;
         f.Next = _head[l];
         if (f.Next >= 0) _frames[f.Next].Prev = head; else _tail[l] = head;
@@ -78,6 +78,7 @@ internal sealed unsafe class LruVec
             if (t < 0) break;
             Remove(t);
             _frames[t].Referenced = 0;
+            _frames[t].Flags &= ~FolioFlags.Referenced;
             AddHead(t, active: false);
             moved += 1 << _frames[t].Order;
         }

@@ -30,6 +30,7 @@ internal sealed unsafe class Mm
 
     // The counters.
     private readonly Counters _counters;
+    internal static long DebugSleeps;
     // Regions by id (copy-on-grow; read without a lock).
     private volatile Region?[] _regions = new Region?[64];
     // Guards region id allocation and _regions growth.
@@ -250,11 +251,13 @@ internal sealed unsafe class Mm
             }
             // Over the limit or out of frames: reclaim in this thread.
             _counters.Add(Counter.Allocstall);
-            int got = Reclaimer.ReclaimForAllocation(group, preferredNode, Math.Max(32, 1 << order));
+            int got = Reclaimer.ReclaimForAllocation(group, preferredNode, Math.Max(32, 1 << order), out long scanned);
             if (got > 0) { stalls = 0; continue; }
-            if (++stalls > 200)
+            // Nothing reclaimed though the lists were scanned: others may be freeing (their reclaim in flight),
+            // so wait a little; give up (OOM) only after many such rounds.
+            if (++stalls > 100 || (scanned == 0 && stalls > 50))
                 throw new MemoryGroupExhaustedException(group, order);
-            if (stalls > 20) Thread.Sleep(1); else Thread.Yield();
+            if (stalls > 10) { Interlocked.Increment(ref DebugSleeps); Thread.Sleep(1); } else Thread.Yield();
         }
     }
 

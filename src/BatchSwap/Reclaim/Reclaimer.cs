@@ -49,39 +49,48 @@ internal sealed unsafe class Reclaimer
     /// preferred node first; when the group has nothing left, from the other groups (the node is short).
     /// Returns pages reclaimed.
     /// </summary>
-    public int ReclaimForAllocation(MemoryGroup group, int preferredNode, int target)
+    public int ReclaimForAllocation(MemoryGroup group, int preferredNode, int target, out long scanned)
     {
-        int got = ReclaimGroup(group, preferredNode, target);
+        int got = ReclaimGroup(group, preferredNode, target, out scanned);
         if (got > 0) return got;
         foreach (MemoryGroup g in _groups())
         {
             if (g == group) continue;
-            got += ReclaimGroup(g, preferredNode, target);
+            got += ReclaimGroup(g, preferredNode, target, out long s);
+            scanned += s;
             if (got >= target) break;
         }
         return got;
     }
 
-    private int ReclaimGroup(MemoryGroup group, int preferredNode, int target)
+    /// <summary>Rounds of isolate-and-shrink over the group's nodes until <paramref name="target"/> pages are reclaimed or the lists have been scanned once.</summary>
+    private int ReclaimGroup(MemoryGroup group, int preferredNode, int target, out long scanned)
     {
         int nodes = group.Lruvecs.Length;
         int got = 0;
-        for (int i = 0; i < nodes && got < target; i++)
-            got += ShrinkLruvec(group.Lruvecs[(preferredNode + i) % nodes], direct: true);
+        scanned = 0;
+        long budget = group.LruPages + SwapClusterMax;
+        while (got < target && scanned < budget)
+        {
+            long before = scanned;
+            for (int i = 0; i < nodes && got < target; i++)
+                got += ShrinkLruvec(group.Lruvecs[(preferredNode + i) % nodes], direct: true, ref scanned);
+            if (scanned == before) break; // nothing left to scan
+        }
         return got;
     }
 
-    /// <summary>One round of reclaim on one LRU: isolate, shrink, put back. Returns pages reclaimed.</summary>
-    public int ShrinkLruvec(LruVec lruvec, bool direct)
+    /// <summary>One round of reclaim on one LRU: isolate, shrink, put back. Returns pages reclaimed; adds pages scanned.</summary>
+    public int ShrinkLruvec(LruVec lruvec, bool direct, ref long scanned)
     {
         ReclaimScratch s = t_scratch ??= new ReclaimScratch();
-        int n = Isolate(lruvec, s.Isolated, direct);
+        int n = Isolate(lruvec, s.Isolated, direct, ref scanned);
         if (n == 0) return 0;
         return ShrinkFolioList(lruvec, s.Isolated.AsSpan(0, n), s.Plug, direct);
     }
 
     /// <summary>Takes up to 32 folios from the inactive tail (after balancing the lists), holding a use of each one's region.</summary>
-    private int Isolate(LruVec lruvec, int[] isolated, bool direct)
+    private int Isolate(LruVec lruvec, int[] isolated, bool direct, ref long scannedTotal)
     {
         int n = 0;
         long scanned = 0;
@@ -107,6 +116,7 @@ internal sealed unsafe class Reclaimer
         }
         _counters.Add(Counter.Pgscan, scanned);
         _counters.Add(direct ? Counter.PgscanDirect : Counter.PgscanKswapd, scanned);
+        scannedTotal += scanned;
         return n;
     }
 
@@ -126,13 +136,17 @@ internal sealed unsafe class Reclaimer
         {
             ref PageFrame f = ref _arena.Frame(head);
 
-            // Referenced since it was last scanned: a second chance on the active list.
+            // Accessed since the last scan (folio_check_references): the first time it stays on the inactive
+            // list, marked; accessed again by the next scan, it is activated.
             if (f.Referenced != 0)
             {
                 f.Referenced = 0;
-                PutBack(lruvec, head, activate: true);
+                bool again = (f.Flags & FolioFlags.Referenced) != 0;
+                f.Flags |= FolioFlags.Referenced;
+                PutBack(lruvec, head, activate: again);
                 continue;
             }
+            f.Flags &= ~FolioFlags.Referenced;
             // Someone holds a pin: it is in use, keep it.
             if (!_mm.TryFreeze(head))
             {

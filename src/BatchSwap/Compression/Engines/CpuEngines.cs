@@ -92,7 +92,7 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     {
         if (_stopping) return;
         _stopping = true;
-        _wake.Release(_threads.Length);
+        if (_threads.Length > 0) _wake.Release(_threads.Length);
         foreach (Thread t in _threads) t.Join();
         _wake.Dispose();
     }

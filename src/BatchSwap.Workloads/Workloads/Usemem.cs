@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using BatchSwap.Memory;
+using BatchSwap.Stats;
+using BatchSwap.Workloads.PageSources;
+
+namespace BatchSwap.Workloads.Workloads;
+
+/// <summary>The parameters of a usemem run (see docs/workloads.md).</summary>
+public sealed record UsememOptions
+{
+    /// <summary>Worker threads (W).</summary>
+    public int Workers { get; init; } = 2;
+    /// <summary>Bytes per worker (S), a whole number of pages.</summary>
+    public long SizePerWorker { get; init; } = 512L << 20;
+    /// <summary>Verification passes after the fill (P).</summary>
+    public int Passes { get; init; } = 2;
+    /// <summary>Folio order of each worker's region (O).</summary>
+    public int Order { get; init; }
+    /// <summary>Order in which passes visit pages.</summary>
+    public AccessOrder Access { get; init; } = AccessOrder.Sequential;
+
+    /// <summary>Throws <see cref="ArgumentException"/> with one clear sentence for a bad value.</summary>
+    public void Validate()
+    {
+        if (Workers is < 1 or > 1024) throw new ArgumentException($"--workers must be in [1, 1024], got {Workers}");
+        if (SizePerWorker < 4096) throw new ArgumentException($"--size must be at least 4KiB, got {SizePerWorker} bytes");
+        if (SizePerWorker % 4096 != 0) throw new ArgumentException($"--size must be a whole number of 4 KiB pages, got {SizePerWorker} bytes");
+        if (Passes is < 0 or > 1000) throw new ArgumentException($"--passes must be in [0, 1000], got {Passes}");
+        if (Order is < 0 or > PageSize.MaxOrder) throw new ArgumentException($"--order must be in [0, {PageSize.MaxOrder}], got {Order}");
+    }
+}
+
+/// <summary>What a usemem run measured.</summary>
+public sealed record UsememResult
+{
+    /// <summary>W × S × (1 + P) / wall time, in MiB/s.</summary>
+    public double ThroughputMiBps { get; init; }
+    /// <summary>Wall-clock seconds of the whole run.</summary>
+    public double WallSeconds { get; init; }
+    /// <summary>Seconds until the last worker finished its fill.</summary>
+    public double FillSeconds { get; init; }
+    /// <summary>Seconds from then to the end of the passes.</summary>
+    public double PassSeconds { get; init; }
+    /// <summary>Pages that did not read back as written (must be 0).</summary>
+    public long Mismatches { get; init; }
+    /// <summary>Counters over the run (events as deltas, gauges at the end).</summary>
+    public required CounterSnapshot Counters { get; init; }
+}
+
+/// <summary>Progress of a run, reported about ten times a second.</summary>
+/// <param name="Phase">"fill" or "pass N".</param>
+/// <param name="PagesDone">Pages touched so far by all workers, over all phases.</param>
+/// <param name="PagesTotal">Pages the whole run touches.</param>
+public readonly record struct UsememProgress(string Phase, long PagesDone, long PagesTotal);
+
+/// <summary>
+/// The kernel community's usemem load on a <see cref="MemoryTier"/>: W workers each fill a region of S bytes with
+/// pages from a page source, then P times visit every page and compare it with what they wrote.
+/// </summary>
+public static class Usemem
+{
+    /// <summary>Runs the load. Workers share the tier's default group (one limit).</summary>
+    public static UsememResult Run(MemoryTier tier, IPageSource source, UsememOptions options,
+        Action<UsememProgress>? progress = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        ArgumentNullException.ThrowIfNull(source);
+        options.Validate();
+        long pages = options.SizePerWorker / PageSize.Bytes;
+        long total = pages * options.Workers * (1 + options.Passes);
+        long done = 0;
+        long mismatches = 0;
+        int filling = options.Workers;
+        long fillEndTicks = 0;
+        Exception? failure = null;
+
+        var regions = new Region[options.Workers];
+        try
+        {
+            for (int w = 0; w < options.Workers; w++) regions[w] = tier.Allocate(options.SizePerWorker, options.Order);
+            CounterSnapshot before = tier.Snapshot();
+            long start = Stopwatch.GetTimestamp();
+
+            var threads = new Thread[options.Workers];
+            for (int w = 0; w < options.Workers; w++)
+            {
+                int worker = w;
+                threads[w] = new Thread(() =>
+                {
+                    try
+                    {
+                        Region r = regions[worker];
+                        for (long i = 0; i < pages; i++)
+                        {
+                            r.Write(i, source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)));
+                            if ((i & 1023) == 1023) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
+                        }
+                        Interlocked.Add(ref done, pages & 1023);
+                        if (Interlocked.Decrement(ref filling) == 0) Volatile.Write(ref fillEndTicks, Stopwatch.GetTimestamp());
+
+                        long bad = 0, n = 0;
+                        for (int pass = 0; pass < options.Passes; pass++)
+                        {
+                            foreach (long i in AccessPattern.Visit(options.Access, worker, pages))
+                            {
+                                using (PageLease lease = r.Pin(i))
+                                {
+                                    if (!lease.Span.SequenceEqual(source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)))) bad++;
+                                }
+                                if ((++n & 1023) == 0) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
+                            }
+                        }
+                        Interlocked.Add(ref done, n & 1023);
+                        Interlocked.Add(ref mismatches, bad);
+                    }
+                    catch (Exception e)
+                    {
+                        Interlocked.CompareExchange(ref failure, e, null);
+                    }
+                })
+                { IsBackground = true, Name = $"usemem-{w}" };
+                threads[w].Start();
+            }
+
+            while (!threads.All(t => t.Join(progress is null ? Timeout.Infinite : 100)))
+            {
+                string phase = Volatile.Read(ref filling) > 0 ? "fill" : "passes";
+                progress?.Invoke(new UsememProgress(phase, Volatile.Read(ref done), total));
+            }
+            long end = Stopwatch.GetTimestamp();
+            if (failure is not null) throw failure is OperationCanceledException ? failure : new UsememFailedException(failure);
+
+            CounterSnapshot after = tier.Snapshot();
+            double wall = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+            double fill = Stopwatch.GetElapsedTime(start, fillEndTicks == 0 ? end : fillEndTicks).TotalSeconds;
+            double bytes = (double)options.SizePerWorker * options.Workers * (1 + options.Passes);
+            return new UsememResult
+            {
+                ThroughputMiBps = bytes / (1 << 20) / wall,
+                WallSeconds = wall,
+                FillSeconds = fill,
+                PassSeconds = wall - fill,
+                Mismatches = mismatches,
+                Counters = after.Since(before),
+            };
+        }
+        finally
+        {
+            foreach (Region? r in regions) r?.Dispose();
+        }
+    }
+}
+
+/// <summary>A usemem worker failed; the inner exception says why.</summary>
+public sealed class UsememFailedException : Exception
+{
+    /// <summary>Wraps a worker's failure.</summary>
+    public UsememFailedException(Exception inner) : base($"a usemem worker failed: {inner.Message}", inner) { }
+}
