@@ -1,5 +1,6 @@
 using BatchSwap.Compression.Codecs;
 using BatchSwap.Compression.Engines;
+using BatchSwap.Faults;
 using BatchSwap.Memory;
 using BatchSwap.Pool;
 using BatchSwap.Reclaim;
@@ -59,13 +60,15 @@ public sealed class MemoryTier : IDisposable
                 long cap = devs[i].CapacityBytes > 0 ? devs[i].CapacityBytes : Math.Min(Math.Max(options.MemoryBytes * 16, 1L << 30), 256L << 30);
                 _devices[i] = new SwapDevice(i, devs[i].Priority, devs[i].Path, cap, _arena);
             }
+            FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
+            if (faults is not null) foreach (SwapDevice d in _devices) d.Faults = faults;
             _pool = new ZsPool(_arena);
-            _engines = new CpuEngines(options.Engines);
+            _engines = new CpuEngines(options.Engines, faults);
             Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), TunableSet.MaxCompressBatchSize);
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             _mm = new Mm(_arena, _devices, _counters);
-            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _groupsById);
+            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _groupsById, faults);
             _mm.Zswap = _zswap;
             _mm.Reclaimer = new Reclaimer(_mm, _zswap, _counters, Tunables, () => _groups);
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);

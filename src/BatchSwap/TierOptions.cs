@@ -33,6 +33,9 @@ public sealed record TierOptions
     /// <summary>vm.compress-batchsize at start, or null for the default.</summary>
     public int? CompressBatchSize { get; init; }
 
+    /// <summary>Faults to inject (tests and --inject); none by default.</summary>
+    public Faults.FaultPlan Faults { get; init; } = BatchSwap.Faults.FaultPlan.None;
+
     /// <summary>Other tunables to set at start, by kernel name (for example "zswap.max_pool_percent" = "30").</summary>
     public IReadOnlyDictionary<string, string> Tunables { get; init; } = new Dictionary<string, string>();
 
@@ -52,6 +55,8 @@ public sealed record TierOptions
             throw new TunableException($"unknown compressor '{Compressor}'; accepted: {string.Join(", ", CodecRegistry.Names)}");
         if (CompressBatchSize is < 1 or > TunableSet.MaxCompressBatchSize)
             throw new TunableException($"vm.compress-batchsize must be in [1, {TunableSet.MaxCompressBatchSize}], got {CompressBatchSize}");
+        ArgumentNullException.ThrowIfNull(Faults);
+        Faults.Validate();
         if (SwapDevices.Count > 32)
             throw new ArgumentOutOfRangeException(nameof(SwapDevices), SwapDevices.Count, "at most 32 swap devices");
         foreach (SwapDeviceOptions d in SwapDevices)

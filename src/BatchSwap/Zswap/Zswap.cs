@@ -42,6 +42,8 @@ internal sealed unsafe class ZswapCache : IDisposable
     private readonly IBatchCompressor _engines;
     // Groups by id, to uncharge pool objects.
     private readonly MemoryGroup?[] _groups;
+    // Injected faults, if any.
+    private readonly Faults.FaultInjector? _faults;
 
     // Batches to rent, so that nothing is allocated per store or load.
     private readonly ConcurrentBag<JobBatch> _batches = new();
@@ -60,8 +62,9 @@ internal sealed unsafe class ZswapCache : IDisposable
     private long _storedPages, _sameFilledPages, _incompressiblePages;
 
     public ZswapCache(PageArena arena, ZsPool pool, SwapDevice[] devices, Counters counters, TunableSet tunables,
-        IBatchCompressor engines, MemoryGroup?[] groups)
+        IBatchCompressor engines, MemoryGroup?[] groups, Faults.FaultInjector? faults)
     {
+        _faults = faults;
         _arena = arena;
         _pool = pool;
         _devices = devices;
@@ -202,7 +205,8 @@ internal sealed unsafe class ZswapCache : IDisposable
             handle = 0;
             return false;
         }
-        if (!_pool.TryStore(data, node, out handle))
+        handle = 0;
+        if ((_faults is not null && _faults.PoolAllocFails()) || !_pool.TryStore(data, node, out handle))
         {
             group.UnchargePool(charge);
             _counters.Add(Counter.RejectAllocFail);

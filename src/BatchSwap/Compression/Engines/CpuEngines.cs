@@ -20,8 +20,12 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     // Set to stop the engines.
     private volatile bool _stopping;
 
-    public CpuEngines(int engines, int maxJobs = 64)
+    // Injected faults, if any.
+    private readonly Faults.FaultInjector? _faults;
+
+    public CpuEngines(int engines, Faults.FaultInjector? faults = null, int maxJobs = 64)
     {
+        _faults = faults;
         ArgumentOutOfRangeException.ThrowIfNegative(engines);
         MaxJobs = maxJobs;
         _threads = new Thread[engines];
@@ -57,14 +61,14 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     }
 
     /// <summary>Claims and runs jobs until none is left unclaimed.</summary>
-    private static void Work(JobBatch batch, int generation, Func<byte, IPageCodecContext> contexts)
+    private void Work(JobBatch batch, int generation, Func<byte, IPageCodecContext> contexts)
     {
         while (true)
         {
             int i = batch.TryClaim(generation);
             if (i < 0) return;
             ref PageJob job = ref batch.Jobs[i];
-            PageWork.Run(ref job, contexts(job.CodecId));
+            PageWork.Run(ref job, contexts(job.CodecId), _faults);
             Interlocked.Decrement(ref batch.Remaining);
         }
     }

@@ -8,7 +8,7 @@ namespace BatchSwap.Compression.Engines;
 internal static unsafe class PageWork
 {
     /// <summary>Runs one job with the given codec context.</summary>
-    public static void Run(ref PageJob job, IPageCodecContext context)
+    public static void Run(ref PageJob job, IPageCodecContext context, Faults.FaultInjector? faults)
     {
         try
         {
@@ -24,6 +24,7 @@ internal static unsafe class PageWork
                 CodecStatus s = context.Compress(new ReadOnlySpan<byte>(job.Source, job.SourceLength),
                     new Span<byte>(job.Destination, job.DestinationCapacity), out int written);
                 job.Written = written;
+                if (faults is not null && faults.CompressFails(job.Source)) s = CodecStatus.Failed;
                 job.Result = s switch
                 {
                     CodecStatus.Ok when written < PageSize.Bytes => JobResult.Compressed,

@@ -1,0 +1,91 @@
+using System.Buffers.Binary;
+using BatchSwap.Faults;
+using BatchSwap.Memory;
+using BatchSwap.Stats;
+
+namespace BatchSwap.Tests.Engine;
+
+/// <summary>Failure is a result, never a loss: folios of a batch that zswap cannot take go to the swap device.</summary>
+public sealed class BatchFailureTests
+{
+    private const ulong Marker = 0xBADC0DE5BADC0DE5UL;
+
+    private static void FillPage(Span<byte> page, long index, bool marked)
+    {
+        TestPages.Fill(page, index, seed: 11);
+        // Keep the page unlike any same-filled page so it really goes through the codec.
+        BinaryPrimitives.WriteInt64LittleEndian(page[8..], index + 1);
+        if (marked) BinaryPrimitives.WriteUInt64LittleEndian(page, Marker);
+        else if (BinaryPrimitives.ReadUInt64LittleEndian(page) == Marker) page[0] ^= 1;
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    public void FoliosWithAFailedPageGoToTheSwapDeviceAndTheRestToZswap(int order)
+    {
+        using var tier = new MemoryTier(new TierOptions
+        {
+            MemoryBytes = 16L << 20,
+            CompressBatchSize = 32,
+            Faults = new FaultPlan { CompressFailMarker = Marker },
+            Tunables = new Dictionary<string, string> { ["zswap.max_pool_percent"] = "100" },
+        });
+        using Region r = tier.Allocate(48L << 20, order);
+        int folioPages = 1 << order;
+        Span<byte> page = stackalloc byte[4096];
+        var markedFolios = new HashSet<long>();
+        for (long i = 0; i < r.PageCount; i++)
+        {
+            bool marked = i % 37 == 5; // one page in many fails: its whole folio must fail
+            if (marked) markedFolios.Add(i / folioPages);
+            FillPage(page, i, marked);
+            r.Write(i, page);
+        }
+
+        CounterSnapshot s = tier.Snapshot();
+        Assert.True(s[Counter.RejectCompressFail] > 0);
+        Assert.True(s[Counter.Pswpout] > 0, "failed folios are written to the swap device");
+        Assert.True(s[Counter.Zswpout] > 0, "the other folios of the batches are stored in zswap");
+        // A whole folio goes to disk when one of its pages fails: pages written are whole folios.
+        Assert.Equal(0, s[Counter.Pswpout] % folioPages);
+
+        Span<byte> expect = stackalloc byte[4096];
+        Span<byte> got = stackalloc byte[4096];
+        for (long i = 0; i < r.PageCount; i++)
+        {
+            FillPage(expect, i, i % 37 == 5);
+            r.Read(i, got);
+            Assert.True(expect.SequenceEqual(got), $"page {i} read back wrong");
+        }
+    }
+
+    [Fact]
+    public void APageThatCannotBeWrittenStaysInMemory()
+    {
+        using var tier = new MemoryTier(new TierOptions
+        {
+            MemoryBytes = 16L << 20,
+            Faults = new FaultPlan { SwapWriteErrorRate = 1.0 },
+            Tunables = new Dictionary<string, string> { ["zswap.enabled"] = "N" },
+        });
+        using Region r = tier.Allocate(64L << 20);
+        Span<byte> page = stackalloc byte[4096];
+        // Nothing can leave memory: the group must run out, loudly, and every page written so far must be intact.
+        long written = 0;
+        Assert.Throws<MemoryGroupExhaustedException>(() =>
+        {
+            Span<byte> p = stackalloc byte[4096];
+            for (long i = 0; i < r.PageCount; i++) { TestPages.Fill(p, i, 5); r.Write(i, p); written++; }
+        });
+        Assert.True(written > 1000);
+        Span<byte> got = stackalloc byte[4096];
+        for (long i = 0; i < written; i++)
+        {
+            TestPages.Fill(page, i, 5);
+            r.Read(i, got);
+            Assert.True(page.SequenceEqual(got));
+        }
+        Assert.Equal(0, tier.Snapshot()[Counter.Pswpout]);
+    }
+}
