@@ -51,6 +51,7 @@ internal static class UsememCommand
                 long limitBytes = ParseSize(parse.GetValue(limit)!, "--limit");
                 var run = new RunSettings(limitBytes, parse.GetValue(compressor)!, parse.GetValue(batch), parse.GetValue(engines),
                     parse.GetValue(nodes), parse.GetValue(devices), ParseSets(parse.GetValue(sysctl)));
+                run.Validate();
                 using IDisposablePageSource source = OpenSource(parse.GetValue(pages), parse.GetValue(seed));
                 using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers);
                 UsememResult result;

@@ -1,0 +1,95 @@
+using BatchSwap.Cli;
+
+namespace BatchSwap.Tests.Cli;
+
+/// <summary>Bad input gets one clear line on stderr and exit code 2, never a stack trace.</summary>
+public sealed class CliErrorTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Theory]
+    [InlineData("--size", "0", "--size")]
+    [InlineData("--size", "-5MiB", "--size")]
+    [InlineData("--size", "12parsecs", "--size")]
+    [InlineData("--limit", "1MiB", "--limit must be at least 8MiB")]
+    [InlineData("--compressor", "lzma", "accepted: lz4")]
+    [InlineData("--batch-size", "0", "[1, 32]")]
+    [InlineData("--batch-size", "33", "[1, 32]")]
+    [InlineData("--workers", "0", "--workers")]
+    [InlineData("--order", "10", "--order")]
+    [InlineData("--access", "zigzag", "seq or rand")]
+    [InlineData("--pages", "/no/such/file.pages", "no/such/file.pages")]
+    [InlineData("--set", "vm.compress-batchsize=99", "[1, 32]")]
+    [InlineData("--workers", "two", "two")]
+    public void BadInputIsOneLineAndExitCode2(string option, string value, string mustMention)
+    {
+        (int code, _, string err) = Run("usemem", option, value, "--size", option == "--size" ? value : "1MiB", "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains(mustMention, err);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void TruncatedPageFileIsRefused()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"bs-test-{Guid.NewGuid():N}.pages");
+        File.WriteAllBytes(path, new byte[4096 * 3 + 100]);
+        try
+        {
+            (int code, _, string err) = Run("usemem", "--pages", path, "--size", "1MiB");
+            Assert.Equal(2, code);
+            Assert.Contains("4096", err);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void UnknownOptionIsOneLine()
+    {
+        (int code, _, string err) = Run("usemem", "--frobnicate");
+        Assert.Equal(2, code);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void SmallRunSucceedsAndWritesJson()
+    {
+        string json = Path.Combine(Path.GetTempPath(), $"bs-test-{Guid.NewGuid():N}.json");
+        try
+        {
+            (int code, string o, string err) = Run("usemem", "--workers", "2", "--size", "12MiB", "--limit", "12MiB", "--passes", "1",
+                "--pages", TestPageFile.Create(256), "--json", json);
+            Assert.True(code == 0, err);
+            Assert.Contains("mismatches 0", o);
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+            System.Text.Json.JsonElement root = doc.RootElement;
+            foreach (string key in new[] { "throughput_mibps", "wall_s", "fill_s", "pass_s", "mismatches", "zswpout", "zswpin", "pswpout", "pswpin", "zswpwb", "stored_pages", "pool_total_size", "peak_rss_bytes", "batch_size", "compressor" })
+                Assert.True(root.TryGetProperty(key, out _), $"JSON lacks {key}");
+            Assert.Equal(0, root.GetProperty("mismatches").GetInt64());
+            Assert.True(root.GetProperty("zswpout").GetInt64() > 0);
+        }
+        finally { File.Delete(json); }
+    }
+}
+
+/// <summary>Writes a small .pages file of test pages once per test run.</summary>
+internal static class TestPageFile
+{
+    public static string Create(int pages)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"bs-test-{Environment.ProcessId}-{pages}.pages");
+        if (File.Exists(path)) return path;
+        var buf = new byte[pages * 4096];
+        for (int i = 0; i < pages; i++) TestPages.Fill(buf.AsSpan(i * 4096, 4096), i, 3);
+        File.WriteAllBytes(path + ".tmp", buf);
+        File.Move(path + ".tmp", path, overwrite: true);
+        return path;
+    }
+}
