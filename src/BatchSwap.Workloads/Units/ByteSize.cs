@@ -91,36 +91,28 @@ public static class ByteSize
 
     /// <summary>Null when <paramref name="bytes"/> is greater than zero, else a message such as "--size must be greater than zero (got 0 B)".</summary>
     public static string? CheckPositive(long bytes, string name) =>
-        bytes > 0 ? null : $"{name} must be greater than zero (got {Format(bytes)}).";
+        bytes > 0 ? null : $"{name} must be greater than zero (got {FormatExact(bytes)}).";
 
     /// <summary>
     /// Null when <paramref name="bytes"/> is a multiple of <paramref name="unit"/> (for example a page, 4096, or a folio,
-    /// 4096 × 2^order), else a message such as "--size (1000 B) must be a multiple of 4 KiB".
+    /// 4096 × 2^order), else a message such as "--size (4100 bytes) must be a multiple of 4 KiB".
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="unit"/> is not positive.</exception>
     public static string? CheckMultipleOf(long bytes, long unit, string name)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(unit);
-        return bytes % unit == 0 ? null : $"{name} ({Format(bytes)}) must be a multiple of {Format(unit)}.";
+        return bytes % unit == 0 ? null : $"{name} ({FormatExact(bytes)}) must be a multiple of {FormatExact(unit)}.";
     }
 
     /// <summary>
-    /// Formats a size for reports: the largest binary unit that divides it exactly ("256 MiB", "1 GiB", "4 KiB",
-    /// "100 B"); when none does, the largest unit not above it with up to two decimals ("1.5 GiB", "12.34 MiB").
-    /// Exact results parse back to the same value.
+    /// Formats a size for reports in the largest binary unit not above it, with up to two decimals: "256 MiB",
+    /// "1.5 GiB", "12.34 MiB", "4 KiB", "100 B". Values that need no more than two decimals are exact and parse back
+    /// to the same number; others are rounded (use <see cref="FormatExact"/> where that matters).
     /// </summary>
     public static string Format(long bytes)
     {
         decimal magnitude = Math.Abs((decimal)bytes);
         string sign = bytes < 0 ? "-" : string.Empty;
-        foreach ((long size, string name) in FormatUnits)
-        {
-            if (magnitude >= size && magnitude % size == 0)
-            {
-                return string.Create(CultureInfo.InvariantCulture, $"{sign}{magnitude / size} {name}");
-            }
-        }
-
         foreach ((long size, string name) in FormatUnits)
         {
             if (magnitude >= size)
@@ -131,6 +123,18 @@ public static class ByteSize
         }
 
         return string.Create(CultureInfo.InvariantCulture, $"{sign}{magnitude} B");
+    }
+
+    /// <summary>
+    /// <see cref="Format"/> when that is exact ("256 MiB", "1.5 GiB"), else the number of bytes ("4100 bytes"), for
+    /// messages that must not round ("--size (4100 bytes) must be a multiple of 4 KiB").
+    /// </summary>
+    public static string FormatExact(long bytes)
+    {
+        string formatted = Format(bytes);
+        return TryParseCore(formatted, out long back) is null && back == bytes
+            ? formatted
+            : string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes");
     }
 
     // Parses text into bytes; returns null on success, else the error message.

@@ -58,8 +58,10 @@ public static class AccessPattern
             ThrowFillArguments(worker, page, sourcePageCount);
         }
 
-        long workerOffset = worker * FillWorkerStride % sourcePageCount;
-        return (workerOffset + page % sourcePageCount) % sourcePageCount;
+        // Both terms are below N ≤ long.MaxValue, so their sum fits in a ulong.
+        ulong workerOffset = (ulong)(worker * FillWorkerStride % sourcePageCount);
+        ulong pageOffset = (ulong)(page % sourcePageCount);
+        return (long)((workerOffset + pageOffset) % (ulong)sourcePageCount);
     }
 
     /// <summary>The pages a pass of worker <paramref name="worker"/> visits, in order, over a region of <paramref name="pageCount"/> pages.</summary>
