@@ -103,5 +103,5 @@ internal static class UsememCommand
     }
 
     internal static IDisposablePageSource OpenSource(string? path, int seed) =>
-        path is null ? throw new CliError("built-in generator pending") : PageImageFile.Load(path);
+        PageSourceFactory.Open(path, seed);
 }
