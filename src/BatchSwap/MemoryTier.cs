@@ -34,6 +34,7 @@ public sealed class MemoryTier : IDisposable
     private readonly ZsPool _pool;
     private readonly IBatchCompressor _engines;
     private readonly ZswapCache _zswap;
+    private readonly BatchPool _batches;
     private readonly Mm _mm;
     // Groups by id (at most 255).
     private readonly MemoryGroup?[] _groupsById = new MemoryGroup?[256];
@@ -44,13 +45,24 @@ public sealed class MemoryTier : IDisposable
     // Set once disposed.
     private int _disposed;
 
+    /// <summary>Jobs (pages) in one engine run: a batch of 32 order-0 folios is one run.</summary>
+    private const int JobsPerBatch = 32;
+    /// <summary>Budget for one codec context (LZ4 and deflate state; zstd at low levels).</summary>
+    private const long CodecContextBytes = 256 << 10;
+
     /// <summary>Creates a tier. Throws <see cref="ArgumentException"/> (or <see cref="TunableException"/>) for invalid options.</summary>
     public MemoryTier(TierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        _arena = new PageArena(options.MemoryBytes, options.Nodes);
+        // The budget covers the engines' buffers too: batches and codec contexts are made now and never grow.
+        int batchCount = Math.Max(4, 2 * Environment.ProcessorCount);
+        long engineBytes = batchCount * BatchPool.BytesPerBatch(JobsPerBatch) + (options.Engines + batchCount) * CodecContextBytes;
+        if (options.MemoryBytes - engineBytes < 4L << 20)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBytes, $"MemoryBytes leaves less than 4 MiB after the engines' {engineBytes >> 20} MiB of buffers");
+        _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes);
+        _batches = new BatchPool(batchCount, JobsPerBatch);
         try
         {
             IReadOnlyList<SwapDeviceOptions> devs = options.SwapDevices.Count > 0 ? options.SwapDevices : [new SwapDeviceOptions()];
@@ -63,12 +75,12 @@ public sealed class MemoryTier : IDisposable
             FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
             if (faults is not null) foreach (SwapDevice d in _devices) d.Faults = faults;
             _pool = new ZsPool(_arena);
-            _engines = new CpuEngines(options.Engines, faults);
+            _engines = new CpuEngines(options.Engines, faults, JobsPerBatch);
             Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), TunableSet.MaxCompressBatchSize);
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             _mm = new Mm(_arena, _devices, _counters);
-            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _groupsById, faults);
+            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groupsById, faults);
             _mm.Zswap = _zswap;
             _mm.Reclaimer = new Reclaimer(_mm, _zswap, _counters, Tunables, () => _groups);
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
@@ -172,7 +184,7 @@ public sealed class MemoryTier : IDisposable
     private void DisposeParts()
     {
         _engines?.Dispose();
-        _zswap?.Dispose();
+        _batches?.Dispose();
         if (_devices is not null) foreach (SwapDevice? d in _devices) d?.Dispose();
         _arena.Dispose();
     }

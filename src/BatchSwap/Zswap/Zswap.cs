@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using BatchSwap.Compression.Engines;
 using BatchSwap.Memory;
@@ -31,7 +30,7 @@ internal enum LoadResult : byte
 /// Locking: <see cref="_lruLock"/> guards the entry LRU (through the slots' link words). A slot's handle and
 /// info belong to whoever holds the slot: reclaim before the folio is unmapped, else the holder of its Locked bit.
 /// </summary>
-internal sealed unsafe class ZswapCache : IDisposable
+internal sealed unsafe class ZswapCache
 {
     // ---- set-up ----
     private readonly PageArena _arena;
@@ -46,9 +45,7 @@ internal sealed unsafe class ZswapCache : IDisposable
     private readonly Faults.FaultInjector? _faults;
 
     // Batches to rent, so that nothing is allocated per store or load.
-    private readonly ConcurrentBag<JobBatch> _batches = new();
-    // Every batch made, to dispose.
-    private readonly ConcurrentBag<JobBatch> _allBatches = new();
+    private readonly BatchPool _batches;
 
     // ---- the entry LRU: global slot ids (type << 26 | offset), oldest at the head ----
     private readonly Lock _lruLock = new();
@@ -62,8 +59,9 @@ internal sealed unsafe class ZswapCache : IDisposable
     private long _storedPages, _sameFilledPages, _incompressiblePages;
 
     public ZswapCache(PageArena arena, ZsPool pool, SwapDevice[] devices, Counters counters, TunableSet tunables,
-        IBatchCompressor engines, MemoryGroup?[] groups, Faults.FaultInjector? faults)
+        IBatchCompressor engines, BatchPool batches, MemoryGroup?[] groups, Faults.FaultInjector? faults)
     {
+        _batches = batches;
         _faults = faults;
         _arena = arena;
         _pool = pool;
@@ -513,20 +511,7 @@ internal sealed unsafe class ZswapCache : IDisposable
 
     // ================================================================ batches
 
-    /// <summary>Rents a job batch (made on first need, reused after).</summary>
-    public JobBatch Rent()
-    {
-        if (_batches.TryTake(out JobBatch? b)) return b;
-        b = new JobBatch(_engines.MaxJobs);
-        _allBatches.Add(b);
-        return b;
-    }
+    private JobBatch Rent() => _batches.Rent();
 
-    /// <summary>Returns a rented batch.</summary>
-    public void Return(JobBatch batch) => _batches.Add(batch);
-
-    public void Dispose()
-    {
-        foreach (JobBatch b in _allBatches) b.Dispose();
-    }
+    private void Return(JobBatch batch) => _batches.Return(batch);
 }
