@@ -189,13 +189,7 @@ internal sealed unsafe class Reclaimer
         try
         {
             _zswap.StoreBatch(batch, plug.Node, group);
-            foreach (ref PlugFolio folio in batch)
-            {
-                if (folio.Outcome != PageoutOutcome.Rejected) continue;
-                folio.Outcome = group.WritebackEnabled && WriteToDevice(folio, group.Id)
-                    ? PageoutOutcome.Written
-                    : PageoutOutcome.Kept;
-            }
+            WriteRejected(batch, group);
         }
         finally
         {
@@ -208,20 +202,63 @@ internal sealed unsafe class Reclaimer
         return reclaimed;
     }
 
-    /// <summary>Writes a folio's pages to its slots (swap_writepage's fallback). False on an I/O error.</summary>
-    private bool WriteToDevice(in PlugFolio folio, int groupId)
+    /// <summary>Most pages in one vectored write of rejected folios.</summary>
+    private const int MaxWritePages = 64;
+
+    /// <summary>
+    /// Writes the folios zswap rejected to their swap device (swap_writepage's fallback): folios whose slots follow
+    /// one another go out in one vectored write. Each becomes Written, or Kept when the group forbids writeback or
+    /// the write fails.
+    /// </summary>
+    private void WriteRejected(Span<PlugFolio> batch, MemoryGroup group)
     {
-        SwapDevice dev = _mm.Devices[folio.SwapType];
-        int pages = 1 << folio.Order;
-        if (!dev.Write(folio.SlotOffset, new ReadOnlySpan<byte>(_arena.PageAddress(folio.Head), pages * PageSize.Bytes)))
-            return false;
-        for (int i = 0; i < pages; i++)
+        Span<nint> pages = stackalloc nint[MaxWritePages];
+        int i = 0;
+        while (i < batch.Length)
         {
-            uint sum = Compression.Engines.PageWork.Checksum(_arena.PageAddress(folio.Head + i));
-            dev.SetInfo(folio.SlotOffset + i, SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, groupId, 0, 0, sum));
+            if (batch[i].Outcome != PageoutOutcome.Rejected) { i++; continue; }
+            if (!group.WritebackEnabled) { batch[i++].Outcome = PageoutOutcome.Kept; continue; }
+
+            // A run of rejected folios with consecutive slots.
+            int end = i + 1;
+            int count = 1 << batch[i].Order;
+            while (end < batch.Length && batch[end].Outcome == PageoutOutcome.Rejected
+                   && batch[end].SlotOffset == batch[end - 1].SlotOffset + (1 << batch[end - 1].Order)
+                   && count + (1 << batch[end].Order) <= MaxWritePages)
+            {
+                count += 1 << batch[end].Order;
+                end++;
+            }
+
+            bool ok;
+            SwapDevice dev = _mm.Devices[batch[i].SwapType];
+            if (end == i + 1)
+            {
+                // One folio: its frames are contiguous.
+                ok = dev.Write(batch[i].SlotOffset, new ReadOnlySpan<byte>(_arena.PageAddress(batch[i].Head), count * PageSize.Bytes));
+            }
+            else
+            {
+                int n = 0;
+                for (int k = i; k < end; k++)
+                    for (int p = 0; p < 1 << batch[k].Order; p++) pages[n++] = (nint)_arena.PageAddress(batch[k].Head + p);
+                ok = dev.WritePages(batch[i].SlotOffset, pages[..n]);
+            }
+
+            for (int k = i; k < end; k++)
+            {
+                ref PlugFolio f = ref batch[k];
+                if (!ok) { f.Outcome = PageoutOutcome.Kept; continue; }
+                for (int p = 0; p < 1 << f.Order; p++)
+                {
+                    uint sum = Compression.Engines.PageWork.Checksum(_arena.PageAddress(f.Head + p));
+                    dev.SetInfo(f.SlotOffset + p, SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, group.Id, 0, 0, sum));
+                }
+                f.Outcome = PageoutOutcome.Written;
+            }
+            if (ok) _counters.Add(Counter.Pswpout, count);
+            i = end;
         }
-        _counters.Add(Counter.Pswpout, pages);
-        return true;
     }
 
     /// <summary>

@@ -293,6 +293,28 @@ internal sealed unsafe class SwapDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes pages that lie anywhere in memory to consecutive slots from <paramref name="offset"/>, in one
+    /// vectored write (pwritev) where the platform has it. Returns false on an I/O error or short write.
+    /// </summary>
+    public bool WritePages(int offset, ReadOnlySpan<nint> pages)
+    {
+        if (pages.Length == 1) return Write(offset, new ReadOnlySpan<byte>((void*)pages[0], PageSize.Bytes));
+        IDeviceFaults? faults = Faults;
+        if (faults is not null && !faults.BeforeWrite(offset, pages.Length)) return false;
+        return VectoredIo.Transfer(_file, pages, (long)offset << PageSize.Shift, write: true);
+    }
+
+    /// <summary>Reads consecutive slots from <paramref name="offset"/> into pages anywhere in memory, in one vectored read. False on error.</summary>
+    public bool ReadPages(int offset, ReadOnlySpan<nint> pages)
+    {
+        if (pages.Length == 1) return Read(offset, new Span<byte>((void*)pages[0], PageSize.Bytes));
+        IDeviceFaults? faults = Faults;
+        if (faults is not null)
+            for (int i = 0; i < pages.Length; i++) if (!faults.BeforeRead(offset + i)) return false;
+        return VectoredIo.Transfer(_file, pages, (long)offset << PageSize.Shift, write: false);
+    }
+
     /// <summary>Reads one page from a slot. Returns false on an I/O error or short read.</summary>
     public bool Read(int offset, Span<byte> page)
     {

@@ -399,34 +399,44 @@ internal sealed unsafe class ZswapCache
             }
             _engines.Run(batch);
 
+            // Entries whose pages decompressed go out in runs of consecutive slots, one vectored write a run.
             int written = 0;
-            for (int i = 0; i < n; i++)
+            Span<nint> run = stackalloc nint[n];
+            int i0 = 0;
+            while (i0 < n)
             {
-                SwapDevice dev = _devices[ids[i] >> 26];
-                int slot = ids[i] & ((1 << 26) - 1);
-                ulong info = infos[i];
-                bool ok = jobOf[i] < 0 || batch.Jobs[jobOf[i]].Result == JobResult.Decompressed;
-                if (!ok)
+                if (jobOf[i0] >= 0 && batch.Jobs[jobOf[i0]].Result != JobResult.Decompressed)
                 {
                     // The entry is damaged: keep it, so that its load fails loudly too.
                     _counters.Add(Counter.DecompressFail);
                     _counters.Add(Counter.RejectReclaimFail);
-                    dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
-                    AddToLru(dev.Type, slot, 1);
+                    KeepEntry(ids[i0], infos[i0]);
+                    i0++;
                     continue;
                 }
-                if (!dev.Write(slot, new ReadOnlySpan<byte>(batch.Output(i), PageSize.Bytes)))
+                int end = i0 + 1;
+                while (end < n && ids[end] == ids[end - 1] + 1 && (jobOf[end] < 0 || batch.Jobs[jobOf[end]].Result == JobResult.Decompressed))
+                    end++;
+                for (int k = i0; k < end; k++) run[k - i0] = (nint)batch.Output(k);
+                SwapDevice dev = _devices[ids[i0] >> 26];
+                bool ok = dev.WritePages(ids[i0] & ((1 << 26) - 1), run[..(end - i0)]);
+                for (int k = i0; k < end; k++)
                 {
-                    _counters.Add(Counter.RejectReclaimFail);
-                    dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
-                    AddToLru(dev.Type, slot, 1);
-                    continue;
+                    if (!ok)
+                    {
+                        _counters.Add(Counter.RejectReclaimFail);
+                        KeepEntry(ids[k], infos[k]);
+                        continue;
+                    }
+                    int slot = ids[k] & ((1 << 26) - 1);
+                    ulong info = infos[k];
+                    DropEntry(dev.Handle(slot), info);
+                    Interlocked.Decrement(ref _storedPages);
+                    dev.Handle(slot) = 0;
+                    dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, SlotInfo.Group(info), 0, 0, SlotInfo.Checksum(info)));
+                    written++;
                 }
-                DropEntry(dev.Handle(slot), info);
-                Interlocked.Decrement(ref _storedPages);
-                dev.Handle(slot) = 0;
-                dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, SlotInfo.Group(info), 0, 0, SlotInfo.Checksum(info)));
-                written++;
+                i0 = end;
             }
             _counters.Add(Counter.Zswpwb, written);
             _counters.Add(Counter.WrittenBackPages, written);
@@ -437,6 +447,15 @@ internal sealed unsafe class ZswapCache
         {
             Return(batch);
         }
+    }
+
+    /// <summary>Puts an entry that could not be written back where it was: unlocked, at the LRU tail.</summary>
+    private void KeepEntry(int id, ulong info)
+    {
+        SwapDevice dev = _devices[id >> 26];
+        int slot = id & ((1 << 26) - 1);
+        dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
+        AddToLru(dev.Type, slot, 1);
     }
 
     /// <summary>Takes up to ids.Length of the oldest entries off the LRU, locking each slot. Returns how many.</summary>
