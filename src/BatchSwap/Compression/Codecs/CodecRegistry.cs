@@ -53,7 +53,7 @@ public static class CodecRegistry
         ArgumentNullException.ThrowIfNull(name);
         if (!s_byName.TryGetValue(name, out ICodec? codec))
         {
-            throw new ArgumentException($"unknown compressor '{name}'; accepted: {s_accepted}", nameof(name));
+            throw new ArgumentException($"unknown compressor '{name}'; accepted: {s_accepted}");
         }
 
         return codec;
@@ -73,7 +73,7 @@ public static class CodecRegistry
     /// <param name="id">A codec id as stored with an entry.</param>
     /// <exception cref="ArgumentException">No codec has that id.</exception>
     public static ICodec GetById(byte id) =>
-        s_byId[id] ?? throw new ArgumentException($"unknown codec id {id}; accepted: {string.Join(", ", s_codecs.Select(c => $"{c.Id} ({c.Name})"))}", nameof(id));
+        s_byId[id] ?? throw new ArgumentException($"unknown codec id {id}; accepted: {string.Join(", ", s_codecs.Select(c => $"{c.Id} ({c.Name})"))}");
 
     /// <summary>Builds the id lookup table and checks that ids and names are unique.</summary>
     private static ICodec?[] BuildIdTable()

@@ -154,12 +154,13 @@ public sealed class DeflateCodec : ICodec
             }
 
             int rc;
+            byte empty;
             fixed (byte* src = source)
             fixed (byte* dst = destination)
             {
                 z->NextIn = src;
                 z->AvailIn = (uint)source.Length;
-                z->NextOut = dst;
+                z->NextOut = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
                 z->AvailOut = (uint)destination.Length;
                 rc = SystemZlib.Deflate(z, Zlib.Finish);
                 z->NextIn = null;
@@ -185,12 +186,13 @@ public sealed class DeflateCodec : ICodec
             }
 
             int rc;
+            byte empty;
             fixed (byte* src = source)
             fixed (byte* dst = destination)
             {
                 z->NextIn = src;
                 z->AvailIn = (uint)source.Length;
-                z->NextOut = dst;
+                z->NextOut = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
                 z->AvailOut = (uint)destination.Length;
                 rc = SystemZlib.Inflate(z, Zlib.Finish);
                 z->NextIn = null;
@@ -266,12 +268,13 @@ public sealed class DeflateCodec : ICodec
             }
 
             int rc;
+            byte empty;
             fixed (byte* src = source)
             fixed (byte* dst = destination)
             {
                 z->NextIn = src;
                 z->AvailIn = (uint)source.Length;
-                z->NextOut = dst;
+                z->NextOut = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
                 z->AvailOut = (uint)destination.Length;
                 rc = RuntimeZlib.Deflate(z, Zlib.Finish);
             }
@@ -299,12 +302,13 @@ public sealed class DeflateCodec : ICodec
             }
 
             int rc;
+            byte empty;
             fixed (byte* src = source)
             fixed (byte* dst = destination)
             {
                 z->NextIn = src;
                 z->AvailIn = (uint)source.Length;
-                z->NextOut = dst;
+                z->NextOut = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
                 z->AvailOut = (uint)destination.Length;
                 rc = RuntimeZlib.Inflate(z, Zlib.Finish);
                 z->NextIn = null;
