@@ -40,8 +40,14 @@ public sealed class DeflateCodec : ICodec
     /// <summary>Highest accepted level.</summary>
     public const int MaxLevel = 9;
 
-    /// <summary>The default level; see the class remarks and the measurements in the report for the choice.</summary>
-    public const int DefaultLevel = 1;
+    /// <summary>
+    /// The default level, 2. With zlib-ng, level 1 is the "quick" strategy (static Huffman codes only): on 4 KiB pages
+    /// it compressed text-like data 1.73x and pointer-like data 2.27x, against 2.47x and 2.76x at level 2, i.e. up to
+    /// 43% more stored bytes for 2-3x the compression speed; levels above 2 gained at most 2% ratio for 20-50% less
+    /// speed. Deflate is the ratio-oriented choice (lz4/snappy/zstd cover speed), so 2 is the best trade-off.
+    /// With the system zlib, level 2 is about as fast as level 1 and slightly smaller.
+    /// </summary>
+    public const int DefaultLevel = 2;
 
     /// <summary>memLevel passed to deflateInit2 (zlib's default).</summary>
     private const int MemLevel = 8;
