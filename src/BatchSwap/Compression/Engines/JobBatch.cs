@@ -115,7 +115,7 @@ internal sealed unsafe class JobBatch : IDisposable
     public IPageCodecContext Context(byte codecId) => _contexts[codecId] ??= CreateContext(codecId);
 
     internal static IPageCodecContext CreateContext(byte codecId) =>
-        (CodecRegistry.ById(codecId) ?? throw new InvalidOperationException($"no codec with id {codecId}")).CreateContext();
+        CodecRegistry.GetById(codecId).CreateContext();
 
     public void Dispose()
     {
