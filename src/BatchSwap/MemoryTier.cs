@@ -79,7 +79,7 @@ public sealed class MemoryTier : IDisposable
             Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), TunableSet.MaxCompressBatchSize);
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
-            _mm = new Mm(_arena, _devices, _counters);
+            _mm = new Mm(_arena, _devices, _counters, Tunables);
             _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groupsById, faults);
             _mm.Zswap = _zswap;
             _mm.Reclaimer = new Reclaimer(_mm, _zswap, _counters, Tunables, () => _groups);

@@ -30,6 +30,8 @@ internal sealed unsafe class Mm
 
     // The counters.
     private readonly Counters _counters;
+    /// <summary>The tunables.</summary>
+    public readonly Tunables.TunableSet Tunables;
     internal static long DebugSleeps;
     // Regions by id (copy-on-grow; read without a lock).
     private volatile Region?[] _regions = new Region?[64];
@@ -42,8 +44,9 @@ internal sealed unsafe class Mm
     // Rotates first-touch node choice for regions with no preference.
     private int _nodeRotor;
 
-    public Mm(PageArena arena, SwapDevice[] devices, Counters counters)
+    public Mm(PageArena arena, SwapDevice[] devices, Counters counters, Tunables.TunableSet tunables)
     {
+        Tunables = tunables;
         Arena = arena;
         Devices = devices;
         _counters = counters;
@@ -158,35 +161,120 @@ internal sealed unsafe class Mm
         return true;
     }
 
-    /// <summary>Swap-in of one page into a new order-0 folio; the slot is freed (exclusive load).</summary>
+    /// <summary>Most pages one swap-in brings (2^MaxPageCluster).</summary>
+    private const int MaxReadahead = 1 << BatchSwap.Tunables.TunableSet.MaxPageCluster;
+
+    /// <summary>
+    /// Swap-in: the faulting page and, when the region's accesses look sequential, its swapped-out neighbours in an
+    /// aligned window of up to 2^vm.page-cluster pages (VMA readahead) come in together, each into a new order-0
+    /// folio: disk slots in one vectored read a run, zswap entries decompressed as one batch. Loads are exclusive:
+    /// each slot is freed once its page is mapped.
+    /// </summary>
     private void SwapIn(Region region, long page, ulong entry)
     {
-        int order = 0;
-        int head = AllocFolio(region.Group, region.Node, ref order);
+        int window = NextReadaheadWindow(region, page);
+        Span<LoadRequest> reqs = stackalloc LoadRequest[MaxReadahead];
+        Span<long> pages = stackalloc long[MaxReadahead];
+        Span<int> heads = stackalloc int[MaxReadahead];
+        MemoryGroup group = region.Group;
+
+        // The faulting page first: it may reclaim, and it waits for its slot.
+        int order0 = 0;
+        int head = AllocFolio(group, region.Node, ref order0);
         SwapDevice dev = Devices[Pte.SwapType(entry)];
         int slot = Pte.SwapOffset(entry);
-        ulong* pte = region.PteAddress(page);
         ulong info = dev.LockSlot(slot);
-        if (Volatile.Read(ref *pte) != entry)
+        if (Volatile.Read(ref *region.PteAddress(page)) != entry)
         {
             // Someone else brought it in first.
             dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
-            FreeNewFolio(region.Group, head, 0);
+            FreeNewFolio(group, head, 0);
             return;
         }
-        LoadResult r = Zswap.Load(dev, slot, info, Arena.PageAddress(head));
-        if (r != LoadResult.Ok)
+        int n = 0;
+        long start = page & ~((long)window - 1);
+        long end = Math.Min(start + window, region.PageCount);
+        for (long q = start; q < end; q++)
         {
-            dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
-            FreeNewFolio(region.Group, head, 0);
-            throw new PageDataLostException(region, page, r);
+            if (q == page)
+            {
+                pages[n] = page; heads[n] = head;
+                reqs[n++] = new LoadRequest { Type = dev.Type, Slot = slot, Info = info, Frame = Arena.PageAddress(head) };
+                continue;
+            }
+            // Neighbours: only what can be had without waiting or reclaiming.
+            ulong e = Volatile.Read(ref *region.PteAddress(q));
+            if (!Pte.IsSwap(e)) continue;
+            SwapDevice d = Devices[Pte.SwapType(e)];
+            int s = Pte.SwapOffset(e);
+            int f = TryAllocFolioNoReclaim(group, region.Node);
+            if (f < 0) break;
+            if (!d.TryLockSlot(s, out ulong locked))
+            {
+                FreeNewFolio(group, f, 0);
+                continue;
+            }
+            if (Volatile.Read(ref *region.PteAddress(q)) != e)
+            {
+                d.SetInfo(s, SlotInfo.WithFlags(locked, SlotInfo.Flags(locked) & ~SlotFlags.Locked));
+                FreeNewFolio(group, f, 0);
+                continue;
+            }
+            pages[n] = q; heads[n] = f;
+            reqs[n++] = new LoadRequest { Type = d.Type, Slot = s, Info = locked, Frame = Arena.PageAddress(f) };
         }
-        InitFolio(head, 0, region, page);
-        Volatile.Write(ref *pte, Pte.MakePresent(head));
-        AddToLru(region.Group, head, active: false);
-        Zswap.Invalidate(dev, slot, info);
-        dev.Free(slot, 1);
+
+        Zswap.LoadBatch(reqs[..n]);
+
+        LoadResult faulting = LoadResult.Ok;
+        for (int i = 0; i < n; i++)
+        {
+            ref LoadRequest r = ref reqs[i];
+            SwapDevice d = Devices[r.Type];
+            if (r.Result != LoadResult.Ok)
+            {
+                // Not loaded: the page stays swapped out, its slot unlocked; only the faulting page's failure is raised.
+                d.SetInfo(r.Slot, SlotInfo.WithFlags(r.Info, SlotInfo.Flags(r.Info) & ~SlotFlags.Locked));
+                FreeNewFolio(group, heads[i], 0);
+                if (pages[i] == page) faulting = r.Result;
+                continue;
+            }
+            InitFolio(heads[i], 0, region, pages[i]);
+            if (pages[i] != page) Arena.Frame(heads[i]).Flags = FolioFlags.Readahead;
+            Volatile.Write(ref *region.PteAddress(pages[i]), Pte.MakePresent(heads[i]));
+            AddToLru(group, heads[i], active: false);
+            Zswap.Invalidate(d, r.Slot, r.Info);
+            d.Free(r.Slot, 1);
+        }
         _counters.Add(Counter.Pgmajfault);
+        if (n > 1) _counters.Add(Counter.SwapRa, n - 1);
+        if (faulting != LoadResult.Ok) throw new PageDataLostException(region, page, faulting);
+    }
+
+    /// <summary>
+    /// The readahead window for a fault at <paramref name="page"/>: it doubles (up to 2^vm.page-cluster) while faults
+    /// land just past the last one, and halves down to a single page when they jump around (random access).
+    /// </summary>
+    private int NextReadaheadWindow(Region region, long page)
+    {
+        int max = 1 << Tunables.PageCluster;
+        long last = region.LastFaultPage;
+        int w = region.ReadaheadWindow;
+        bool sequential = last >= 0 && page > last && page - last <= Math.Max(2 * w, 2);
+        w = sequential ? Math.Min(max, Math.Max(2, w * 2)) : Math.Max(1, w / 2);
+        if (w > max) w = max;
+        region.ReadaheadWindow = w;
+        region.LastFaultPage = page;
+        return w;
+    }
+
+    /// <summary>An order-0 folio without reclaim, for readahead; -1 when memory is short.</summary>
+    private int TryAllocFolioNoReclaim(MemoryGroup group, int node)
+    {
+        if (!group.TryCharge(PageSize.Bytes, forReclaim: false)) return -1;
+        int f = AllocFrames(node, 0);
+        if (f < 0) group.Uncharge(PageSize.Bytes);
+        return f;
     }
 
     private void InitFolio(int head, int order, Region region, long firstPage)

@@ -26,6 +26,8 @@ internal enum FolioFlags : byte
     Active = 2,
     /// <summary>Taken off the LRU by a reclaimer that now owns it.</summary>
     Isolated = 4,
+    /// <summary>Brought in by readahead and not yet seen by reclaim.</summary>
+    Readahead = 16,
     /// <summary>Seen referenced at one scan already (PG_referenced): referenced again at the next, it is activated.</summary>
     Referenced = 8,
 }

@@ -30,6 +30,10 @@ public sealed unsafe class Region : IDisposable
     internal readonly int[] PteFrames;
     /// <summary>Serializes first-touch population of folios.</summary>
     internal readonly Lock PopulateLock = new();
+    /// <summary>Swap-in readahead state: the last faulting page and the current window (racy by design; a hint).</summary>
+    internal long LastFaultPage = -1;
+    /// <summary>Pages the next swap-in reads around the faulting page (1 = no readahead).</summary>
+    internal int ReadaheadWindow = 1;
 
     // The engine.
     private readonly Mm _mm;

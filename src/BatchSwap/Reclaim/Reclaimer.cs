@@ -106,6 +106,12 @@ internal sealed unsafe class Reclaimer
                 Region? region = _mm.RegionById(f.Owner);
                 if (region is not null && region.TryEnterUse())
                 {
+                    if ((f.Flags & FolioFlags.Readahead) != 0)
+                    {
+                        // First scan of a readahead page: used since it came in, or not.
+                        _counters.Add(f.Referenced != 0 ? Counter.SwapRaHit : Counter.SwapRaMiss);
+                        f.Flags &= ~FolioFlags.Readahead;
+                    }
                     lruvec.Remove(t);
                     f.Flags |= FolioFlags.Isolated;
                     isolated[n++] = t;

@@ -47,6 +47,12 @@ public enum Counter
     ThpFallback,
     /// <summary>Folios that reclaim had to keep because no swap slot was free (swap full).</summary>
     SwapFull,
+    /// <summary>Pages brought in by swap-in readahead besides the faulting page (swap_ra).</summary>
+    SwapRa,
+    /// <summary>Readahead pages that were used before reclaim came for them (swap_ra_hit).</summary>
+    SwapRaHit,
+    /// <summary>Readahead pages that reclaim found unused (swap_ra_miss).</summary>
+    SwapRaMiss,
 
     // ---- zswap debugfs ----
     /// <summary>Entries written back to the swap device by the zswap shrinker (written_back_pages).</summary>

@@ -14,7 +14,7 @@ public sealed class TunableSet
     public const int MaxCompressBatchSize = 32;
 
     /// <summary>Largest vm.page-cluster accepted (readahead of 2^N pages).</summary>
-    public const int MaxPageCluster = 6;
+    public const int MaxPageCluster = 5;
 
     /// <summary>The default of vm.compress-batchsize, chosen by measurement (see README).</summary>
     public const int DefaultCompressBatchSize = 32;
@@ -67,7 +67,7 @@ public sealed class TunableSet
         }
     }
 
-    /// <summary>vm.page-cluster: swap-in readahead brings 2^N pages, N in [0, 6].</summary>
+    /// <summary>vm.page-cluster: swap-in readahead brings up to 2^N pages, N in [0, 5].</summary>
     public int PageCluster
     {
         get => _pageCluster;

@@ -9,6 +9,21 @@ using BatchSwap.Tunables;
 
 namespace BatchSwap.Zswap;
 
+/// <summary>One page to load: a locked slot and the frame to fill.</summary>
+internal unsafe struct LoadRequest
+{
+    /// <summary>Swap type of the slot.</summary>
+    public int Type;
+    /// <summary>Slot offset.</summary>
+    public int Slot;
+    /// <summary>The slot's info word, as locked.</summary>
+    public ulong Info;
+    /// <summary>The frame to fill.</summary>
+    public byte* Frame;
+    /// <summary>How the load ended.</summary>
+    public LoadResult Result;
+}
+
 /// <summary>How a zswap or swap-device load ended.</summary>
 internal enum LoadResult : byte
 {
@@ -254,69 +269,119 @@ internal sealed unsafe class ZswapCache
     // ================================================================ load and invalidate
 
     /// <summary>
-    /// Loads the page of a locked slot into <paramref name="frame"/>: from zswap (decompress) or the device.
-    /// Does not free the slot.
+    /// Loads the pages of locked slots into their frames, as one batch: pages on a swap device are read in runs
+    /// of consecutive slots (one vectored read a run), compressed pages are decompressed together on the engines
+    /// (swap-in readahead's batched decompression). Each request gets its own result; no slot is freed.
     /// </summary>
-    public LoadResult Load(SwapDevice dev, int slot, ulong info, byte* frame)
+    public void LoadBatch(Span<LoadRequest> requests)
     {
-        SlotFlags flags = SlotInfo.Flags(info);
         bool verify = _tunables.VerifyChecksums;
-        if ((flags & SlotFlags.Zswap) == 0)
-        {
-            if ((flags & SlotFlags.Lost) != 0 || !dev.Read(slot, new Span<byte>(frame, PageSize.Bytes))) return LoadResult.ReadError;
-            if (verify && PageWork.Checksum(frame) != SlotInfo.Checksum(info))
-            {
-                _counters.Add(Counter.SwapChecksumFail);
-                return LoadResult.ChecksumMismatch;
-            }
-            _counters.Add(Counter.Pswpin);
-            return LoadResult.Ok;
-        }
+        Span<nint> run = stackalloc nint[requests.Length];
 
-        ulong handle = dev.Handle(slot);
-        LoadResult result;
-        if ((flags & SlotFlags.SameFilled) != 0)
+        // Pages on the swap devices.
+        for (int i = 0; i < requests.Length;)
         {
-            PageWork.Fill(frame, handle);
-            result = LoadResult.Ok;
-        }
-        else if ((flags & SlotFlags.Raw) != 0)
-        {
-            JobBatch b = Rent();
-            _pool.Map(handle, PageSize.Bytes, new Span<byte>(b.Scratch(0), PageSize.Bytes)).CopyTo(new Span<byte>(frame, PageSize.Bytes));
-            Return(b);
-            result = verify && PageWork.Checksum(frame) != SlotInfo.Checksum(info) ? LoadResult.ChecksumMismatch : LoadResult.Ok;
-        }
-        else
-        {
-            JobBatch b = Rent();
-            try
+            ref LoadRequest r = ref requests[i];
+            SlotFlags flags = SlotInfo.Flags(r.Info);
+            if ((flags & SlotFlags.Zswap) != 0) { i++; continue; }
+            int end = i + 1;
+            while (end < requests.Length && (SlotInfo.Flags(requests[end].Info) & (SlotFlags.Zswap | SlotFlags.Lost)) == 0
+                   && requests[end].Type == r.Type && requests[end].Slot == requests[end - 1].Slot + 1)
+                end++;
+            bool ok = (flags & SlotFlags.Lost) == 0;
+            if (ok)
             {
-                b.Clear();
-                int len = SlotInfo.Length(info);
-                ReadOnlySpan<byte> src = _pool.Map(handle, len, new Span<byte>(b.Scratch(0), PageSize.Bytes));
-                fixed (byte* s = src)
+                for (int k = i; k < end; k++) run[k - i] = (nint)requests[k].Frame;
+                ok = _devices[r.Type].ReadPages(r.Slot, run[..(end - i)]);
+            }
+            for (int k = i; k < end; k++)
+            {
+                ref LoadRequest q = ref requests[k];
+                if (!ok) q.Result = LoadResult.ReadError;
+                else if (verify && PageWork.Checksum(q.Frame) != SlotInfo.Checksum(q.Info))
                 {
-                    ref PageJob job = ref b.AddDecompress(s, len, SlotInfo.CodecId(info), frame);
-                    job.Checksum = SlotInfo.Checksum(info);
-                    job.Verify = verify;
-                    _engines.Run(b);
-                    result = job.Result switch
-                    {
-                        JobResult.Decompressed => LoadResult.Ok,
-                        JobResult.ChecksumMismatch => LoadResult.ChecksumMismatch,
-                        _ => LoadResult.DecompressFailed,
-                    };
+                    _counters.Add(Counter.SwapChecksumFail);
+                    q.Result = LoadResult.ChecksumMismatch;
+                }
+                else
+                {
+                    q.Result = LoadResult.Ok;
+                    _counters.Add(Counter.Pswpin);
                 }
             }
-            finally
-            {
-                Return(b);
-            }
+            i = end;
         }
-        if (result == LoadResult.Ok) _counters.Add(Counter.Zswpin);
-        else _counters.Add(Counter.DecompressFail);
-        return result;
+
+        // Pages in zswap: fill words and as-is pages here, compressed pages on the engines.
+        JobBatch batch = Rent();
+        try
+        {
+            batch.Clear();
+            Span<short> jobOf = stackalloc short[requests.Length];
+            for (int i = 0; i < requests.Length; i++)
+            {
+                ref LoadRequest r = ref requests[i];
+                jobOf[i] = -1;
+                SlotFlags flags = SlotInfo.Flags(r.Info);
+                if ((flags & SlotFlags.Zswap) == 0) continue;
+                ulong handle = _devices[r.Type].Handle(r.Slot);
+                if ((flags & SlotFlags.SameFilled) != 0)
+                {
+                    PageWork.Fill(r.Frame, handle);
+                    r.Result = LoadResult.Ok;
+                }
+                else if ((flags & SlotFlags.Raw) != 0)
+                {
+                    _pool.Map(handle, PageSize.Bytes, new Span<byte>(batch.Scratch(batch.Count), PageSize.Bytes)).CopyTo(new Span<byte>(r.Frame, PageSize.Bytes));
+                    r.Result = verify && PageWork.Checksum(r.Frame) != SlotInfo.Checksum(r.Info) ? LoadResult.ChecksumMismatch : LoadResult.Ok;
+                }
+                else
+                {
+                    if (batch.Count == batch.Capacity) FinishDecompress(batch, requests, jobOf, i);
+                    int len = SlotInfo.Length(r.Info);
+                    ReadOnlySpan<byte> src = _pool.Map(handle, len, new Span<byte>(batch.Scratch(batch.Count), PageSize.Bytes));
+                    fixed (byte* s = src)
+                    {
+                        // The pointer outlives fixed safely: pool memory and scratch pages are native.
+                        jobOf[i] = (short)batch.Count;
+                        ref PageJob job = ref batch.AddDecompress(s, len, SlotInfo.CodecId(r.Info), r.Frame);
+                        job.Checksum = SlotInfo.Checksum(r.Info);
+                        job.Verify = verify;
+                    }
+                }
+            }
+            FinishDecompress(batch, requests, jobOf, requests.Length);
+        }
+        finally
+        {
+            Return(batch);
+        }
+
+        foreach (ref LoadRequest r in requests)
+        {
+            if ((SlotInfo.Flags(r.Info) & SlotFlags.Zswap) == 0) continue;
+            if (r.Result == LoadResult.Ok) _counters.Add(Counter.Zswpin);
+            else _counters.Add(Counter.DecompressFail);
+        }
+    }
+
+    /// <summary>Runs the decompression jobs gathered so far and gives their requests (before <paramref name="upTo"/>) their results.</summary>
+    private void FinishDecompress(JobBatch batch, Span<LoadRequest> requests, Span<short> jobOf, int upTo)
+    {
+        if (batch.Count == 0) return;
+        _engines.Run(batch);
+        for (int i = 0; i < upTo; i++)
+        {
+            if (jobOf[i] < 0) continue;
+            requests[i].Result = batch.Jobs[jobOf[i]].Result switch
+            {
+                JobResult.Decompressed => LoadResult.Ok,
+                JobResult.ChecksumMismatch => LoadResult.ChecksumMismatch,
+                _ => LoadResult.DecompressFailed,
+            };
+            jobOf[i] = -1;
+        }
+        batch.Clear();
     }
 
     /// <summary>Drops a locked slot's zswap entry, if it has one (zswap_invalidate). The slot itself stays allocated.</summary>
