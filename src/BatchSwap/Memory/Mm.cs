@@ -123,7 +123,12 @@ internal sealed unsafe class Mm
         try
         {
             if (entry == 0) Populate(region, page);
-            else SwapIn(region, page, entry);
+            else
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                SwapIn(region, page, entry);
+                _counters.Add(Counter.SwapInNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+            }
         }
         finally
         {

@@ -51,6 +51,19 @@ internal sealed unsafe class Reclaimer
     /// </summary>
     public int ReclaimForAllocation(MemoryGroup group, int preferredNode, int target, out long scanned)
     {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            return ReclaimForAllocationCore(group, preferredNode, target, out scanned);
+        }
+        finally
+        {
+            _counters.Add(Counter.ReclaimNs, (long)System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+        }
+    }
+
+    private int ReclaimForAllocationCore(MemoryGroup group, int preferredNode, int target, out long scanned)
+    {
         int got = ReclaimGroup(group, preferredNode, target, out scanned);
         if (got > 0) return got;
         foreach (MemoryGroup g in _groups())

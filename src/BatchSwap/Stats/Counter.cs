@@ -94,6 +94,16 @@ public enum Counter
     /// <summary>Nanoseconds during which every thread using the group was stalled (psi memory full).</summary>
     PsiFullNs,
 
+    // ---- where the time goes (nanoseconds, summed over threads) ----
+    /// <summary>Time in direct reclaim, whole (isolate, shrink, store, write, free).</summary>
+    ReclaimNs,
+    /// <summary>Time compressing and storing batches in zswap (part of ReclaimNs).</summary>
+    ZswapStoreNs,
+    /// <summary>Time writing zswap entries back to the swap device.</summary>
+    WritebackNs,
+    /// <summary>Time in swap-in faults, whole (allocation, load, map).</summary>
+    SwapInNs,
+
     // ---- zswpout per folio order (mTHP stats) ----
     /// <summary>Order-0 folios stored in zswap.</summary>
     ZswpoutOrder0,

@@ -110,6 +110,19 @@ internal sealed unsafe class ZswapCache
     /// </summary>
     public void StoreBatch(Span<PlugFolio> folios, int node, MemoryGroup group)
     {
+        long t0 = Stopwatch.GetTimestamp();
+        StoreBatchCore(folios, node, group);
+        _counters.Add(Counter.ZswapStoreNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+        if (_tunables.ShrinkerEnabled || _poolFull)
+        {
+            t0 = Stopwatch.GetTimestamp();
+            ShrinkToThreshold(node);
+            _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+        }
+    }
+
+    private void StoreBatchCore(Span<PlugFolio> folios, int node, MemoryGroup group)
+    {
         if (!_tunables.ZswapEnabled || !AcceptsStores())
         {
             foreach (ref PlugFolio f in folios) f.Outcome = PageoutOutcome.Rejected;
@@ -159,8 +172,6 @@ internal sealed unsafe class ZswapCache
         {
             Return(batch);
         }
-
-        if (_tunables.ShrinkerEnabled || _poolFull) ShrinkToThreshold(node);
     }
 
     /// <summary>Puts one compressed page into the pool and its slot, or fails its folio.</summary>
