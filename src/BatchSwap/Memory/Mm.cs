@@ -188,11 +188,11 @@ internal sealed unsafe class Mm
         int head = AllocFolio(group, region.Node, ref order0);
         SwapDevice dev = Devices[Pte.SwapType(entry)];
         int slot = Pte.SwapOffset(entry);
-        ulong info = dev.LockSlot(slot);
-        if (Volatile.Read(ref *region.PteAddress(page)) != entry)
+        bool own = dev.LockSlot(slot, out ulong info);
+        if (!own || Volatile.Read(ref *region.PteAddress(page)) != entry)
         {
-            // Someone else brought it in first.
-            dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
+            // Someone else brought it in first (the slot may even be free or reused by now).
+            if (own) dev.UnlockSlot(slot);
             FreeNewFolio(group, head, 0);
             return;
         }
@@ -221,7 +221,7 @@ internal sealed unsafe class Mm
             }
             if (Volatile.Read(ref *region.PteAddress(q)) != e)
             {
-                d.SetInfo(s, SlotInfo.WithFlags(locked, SlotInfo.Flags(locked) & ~SlotFlags.Locked));
+                d.UnlockSlot(s);
                 FreeNewFolio(group, f, 0);
                 continue;
             }
@@ -239,7 +239,7 @@ internal sealed unsafe class Mm
             if (r.Result != LoadResult.Ok)
             {
                 // Not loaded: the page stays swapped out, its slot unlocked; only the faulting page's failure is raised.
-                d.SetInfo(r.Slot, SlotInfo.WithFlags(r.Info, SlotInfo.Flags(r.Info) & ~SlotFlags.Locked));
+                d.UnlockSlot(r.Slot);
                 FreeNewFolio(group, heads[i], 0);
                 if (pages[i] == page) faulting = r.Result;
                 continue;
@@ -441,7 +441,7 @@ internal sealed unsafe class Mm
             {
                 SwapDevice dev = Devices[Pte.SwapType(e)];
                 int slot = Pte.SwapOffset(e);
-                ulong info = dev.LockSlot(slot);
+                if (!dev.LockSlot(slot, out ulong info)) continue; // cannot happen: nothing else uses a dying region's slots
                 Zswap.Invalidate(dev, slot, info);
                 dev.Free(slot, 1);
             }

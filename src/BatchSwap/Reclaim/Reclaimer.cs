@@ -90,6 +90,13 @@ internal sealed unsafe class Reclaimer
                 got += ShrinkLruvec(group.Lruvecs[(preferredNode + i) % nodes], direct: true, ref scanned);
             if (scanned == before) break; // nothing left to scan
         }
+        // The group's own pool objects fill its limit: write its oldest entries back (the memcg-aware shrinker).
+        if (got < target && group.PoolChargedBytes > group.LimitBytes / 8)
+        {
+            // Progress in pages is what the writeback freed of the group's charge; at least one page when anything went.
+            long before = group.PoolChargedBytes;
+            if (_zswap.WritebackForGroup(group) > 0) got += (int)Math.Max(1, (before - group.PoolChargedBytes) / PageSize.Bytes);
+        }
         return got;
     }
 

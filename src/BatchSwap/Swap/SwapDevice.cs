@@ -106,8 +106,11 @@ internal sealed unsafe class SwapDevice : IDisposable
         return (ulong*)_arena.PageAddress(f);
     }
 
-    /// <summary>Sets the Locked bit of a used slot, waiting while someone else holds it. Returns the info word as locked.</summary>
-    public ulong LockSlot(int offset)
+    /// <summary>
+    /// Sets the Locked bit of a used slot, waiting while someone else holds it; gives the info word as locked.
+    /// False when the slot is free (the caller's swap entry is stale).
+    /// </summary>
+    public bool LockSlot(int offset, out ulong locked)
     {
         ref ulong info = ref Info(offset);
         var spin = new SpinWait();
@@ -115,10 +118,11 @@ internal sealed unsafe class SwapDevice : IDisposable
         {
             ulong cur = Volatile.Read(ref info);
             SlotFlags f = SlotInfo.Flags(cur);
+            if ((f & SlotFlags.Used) == 0) { locked = 0; return false; }
             if ((f & SlotFlags.Locked) == 0)
             {
-                ulong locked = SlotInfo.WithFlags(cur, f | SlotFlags.Locked);
-                if (Interlocked.CompareExchange(ref info, locked, cur) == cur) return locked;
+                locked = SlotInfo.WithFlags(cur, f | SlotFlags.Locked);
+                if (Interlocked.CompareExchange(ref info, locked, cur) == cur) return true;
             }
             spin.SpinOnce(sleep1Threshold: -1);
         }
@@ -135,6 +139,18 @@ internal sealed unsafe class SwapDevice : IDisposable
             && Interlocked.CompareExchange(ref info, locked, cur) == cur;
     }
 
+    /// <summary>Clears the Locked bit, leaving the rest of the info word as it is now.</summary>
+    public void UnlockSlot(int offset)
+    {
+        ref ulong info = ref Info(offset);
+        while (true)
+        {
+            ulong cur = Volatile.Read(ref info);
+            ulong next = SlotInfo.WithFlags(cur, SlotInfo.Flags(cur) & ~SlotFlags.Locked);
+            if (cur == next || Interlocked.CompareExchange(ref info, next, cur) == cur) return;
+        }
+    }
+
     /// <summary>Publishes a new info word for a slot the caller holds (the Locked bit is cleared unless kept in <paramref name="info"/>).</summary>
     public void SetInfo(int offset, ulong info) => Volatile.Write(ref Info(offset), info);
 
@@ -142,7 +158,7 @@ internal sealed unsafe class SwapDevice : IDisposable
 
     /// <summary>
     /// Allocates 2^order contiguous, aligned slots. Returns false when the device is full or its slot
-    /// table could not be given memory. Slots come back Used and unlocked.
+    /// table could not be given memory. Slots come back Used and Locked by the caller.
     /// </summary>
     public bool TryAllocate(int order, int node, out int offset)
     {
@@ -212,7 +228,9 @@ internal sealed unsafe class SwapDevice : IDisposable
         {
             handle[i] = 0;
             links[i] = ulong.MaxValue;
-            Volatile.Write(ref info[i], SlotInfo.Make(SlotFlags.Used, 0, 0, 0, 0));
+            // Born locked: the reclaimer owns the slot until it publishes an entry or frees it, so a fault or
+            // readahead that read a stale swap entry cannot take it meanwhile.
+            Volatile.Write(ref info[i], SlotInfo.Make(SlotFlags.Used | SlotFlags.Locked, 0, 0, 0, 0));
         }
         _clusterUsed[cluster] += n;
         _usedSlots += n;

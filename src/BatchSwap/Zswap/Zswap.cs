@@ -62,9 +62,12 @@ internal sealed unsafe class ZswapCache
     // Batches to rent, so that nothing is allocated per store or load.
     private readonly BatchPool _batches;
 
-    // ---- the entry LRU: global slot ids (type << 26 | offset), oldest at the head ----
+    // ---- the entry LRUs, one per memory group (like the kernel's per-memcg list_lru): global slot ids
+    // (type << 26 | offset), oldest at the head. Guarded by _lruLock. ----
     private readonly Lock _lruLock = new();
-    private int _lruHead = -1, _lruTail = -1;
+    private readonly int[] _lruHead = Enumerable.Repeat(-1, 256).ToArray(), _lruTail = Enumerable.Repeat(-1, 256).ToArray();
+    // Next group the pool shrinker writes back from.
+    private int _shrinkRotor;
 
     // ---- pool limit state ----
     // Set when the pool hit its cap; cleared when it falls under the accept threshold (hysteresis).
@@ -162,7 +165,7 @@ internal sealed unsafe class ZswapCache
                 if (f.Outcome != PageoutOutcome.Pending) continue;
                 f.Outcome = PageoutOutcome.Stored;
                 int pages = 1 << f.Order;
-                AddToLru(f.SwapType, f.SlotOffset, pages);
+                AddToLru(group.Id, f.SwapType, f.SlotOffset, pages);
                 Interlocked.Add(ref _storedPages, pages);
                 _counters.Add(Counter.Zswpout, pages);
                 _counters.Add(Counter.ZswpoutOrder0 + f.Order);
@@ -250,7 +253,7 @@ internal sealed unsafe class ZswapCache
             ulong info = dev.Info(slot);
             DropEntry(dev.Handle(slot), info);
             dev.Handle(slot) = 0;
-            dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used, 0, 0, 0, 0));
+            dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.Locked, 0, 0, 0, 0)); // still reclaim's
         }
     }
 
@@ -399,7 +402,7 @@ internal sealed unsafe class ZswapCache
     public void Invalidate(SwapDevice dev, int slot, ulong info)
     {
         if ((SlotInfo.Flags(info) & SlotFlags.Zswap) == 0) return;
-        RemoveFromLru(dev.Type, slot);
+        RemoveFromLru(dev.Type, slot, SlotInfo.Group(info));
         Interlocked.Decrement(ref _storedPages);
         DropEntry(dev.Handle(slot), info);
     }
@@ -429,21 +432,40 @@ internal sealed unsafe class ZswapCache
     private void ShrinkToThreshold(int node)
     {
         long target = MaxPoolPages * _tunables.AcceptThresholdPercent / 100;
-        for (int rounds = 0; rounds < 4 && _pool.Pages > target; rounds++)
+        int groups = 0;
+        while (groups < _groups.Length && _groups[groups] is not null) groups++; // groups are made in id order, never removed
+        int idle = 0;
+        for (int rounds = 0; rounds < 8 && _pool.Pages > target && idle < groups; rounds++)
         {
-            if (WritebackBatch() == 0) break;
+            int g = (int)((uint)Interlocked.Increment(ref _shrinkRotor) % (uint)groups);
+            MemoryGroup? group = _groups[g];
+            if (group is null || !group.WritebackEnabled || WritebackBatch(g) == 0) { idle++; rounds--; continue; }
+            idle = 0;
         }
     }
 
-    /// <summary>Writes back one batch of the oldest entries. Returns entries written back.</summary>
-    public int WritebackBatch()
+    /// <summary>
+    /// Writes back one batch of a group's oldest entries, for reclaim when the group's own pool objects fill its
+    /// limit (the memcg-aware zswap shrinker). Returns entries written back.
+    /// </summary>
+    public int WritebackForGroup(MemoryGroup group)
+    {
+        if (!group.WritebackEnabled) return 0;
+        long t0 = Stopwatch.GetTimestamp();
+        int n = WritebackBatch(group.Id);
+        _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+        return n;
+    }
+
+    /// <summary>Writes back one batch of the oldest entries of a group. Returns entries written back.</summary>
+    private int WritebackBatch(int groupId)
     {
         JobBatch batch = Rent();
         try
         {
             Span<int> ids = stackalloc int[batch.Capacity];
             Span<ulong> infos = stackalloc ulong[batch.Capacity];
-            int n = TakeOldest(ids, infos);
+            int n = TakeOldest(groupId, ids, infos);
             if (n == 0) return 0;
 
             batch.Clear();
@@ -530,31 +552,35 @@ internal sealed unsafe class ZswapCache
     {
         SwapDevice dev = _devices[id >> 26];
         int slot = id & ((1 << 26) - 1);
-        dev.SetInfo(slot, SlotInfo.WithFlags(info, SlotInfo.Flags(info) & ~SlotFlags.Locked));
-        AddToLru(dev.Type, slot, 1);
+        dev.UnlockSlot(slot);
+        AddToLru(SlotInfo.Group(info), dev.Type, slot, 1);
     }
 
     /// <summary>Takes up to ids.Length of the oldest entries off the LRU, locking each slot. Returns how many.</summary>
-    private int TakeOldest(Span<int> ids, Span<ulong> infos)
+    private int TakeOldest(int groupId, Span<int> ids, Span<ulong> infos)
     {
         int n = 0;
         lock (_lruLock)
         {
-            int id = _lruHead;
+            int id = _lruHead[groupId];
             int skipped = 0;
             while (id >= 0 && n < ids.Length && skipped < 64)
             {
                 SwapDevice dev = _devices[id >> 26];
                 int slot = id & ((1 << 26) - 1);
                 int next = (int)(dev.Links(slot) >> 32);
-                if (dev.TryLockSlot(slot, out ulong locked) && (SlotInfo.Flags(locked) & SlotFlags.Zswap) != 0)
+                if (!dev.TryLockSlot(slot, out ulong locked))
                 {
-                    UnlinkLocked(dev, slot, id);
+                    skipped++; // a fault or free holds it; it will leave the LRU itself
+                }
+                else
+                {
+                    Debug.Assert((SlotInfo.Flags(locked) & SlotFlags.Zswap) != 0, "only zswap entries are on the entry LRU");
+                    UnlinkLocked(dev, slot, id, groupId);
                     ids[n] = id;
                     infos[n] = locked;
                     n++;
                 }
-                else skipped++; // a fault or free holds it; it will leave the LRU itself
                 id = next;
             }
         }
@@ -563,7 +589,7 @@ internal sealed unsafe class ZswapCache
 
     // ================================================================ the entry LRU
 
-    private void AddToLru(int type, int firstSlot, int count)
+    private void AddToLru(int groupId, int type, int firstSlot, int count)
     {
         SwapDevice dev = _devices[type];
         lock (_lruLock)
@@ -571,24 +597,25 @@ internal sealed unsafe class ZswapCache
             for (int s = firstSlot; s < firstSlot + count; s++)
             {
                 int id = (type << 26) | s;
-                dev.Links(s) = (uint)_lruTail | ((ulong)uint.MaxValue << 32);
-                if (_lruTail >= 0) SetNext(_lruTail, id); else _lruHead = id;
-                _lruTail = id;
+                int tail = _lruTail[groupId];
+                dev.Links(s) = (uint)tail | ((ulong)uint.MaxValue << 32);
+                if (tail >= 0) SetNext(tail, id); else _lruHead[groupId] = id;
+                _lruTail[groupId] = id;
             }
         }
     }
 
-    private void RemoveFromLru(int type, int slot)
+    private void RemoveFromLru(int type, int slot, int groupId)
     {
-        lock (_lruLock) UnlinkLocked(_devices[type], slot, (type << 26) | slot);
+        lock (_lruLock) UnlinkLocked(_devices[type], slot, (type << 26) | slot, groupId);
     }
 
-    private void UnlinkLocked(SwapDevice dev, int slot, int id)
+    private void UnlinkLocked(SwapDevice dev, int slot, int id, int groupId)
     {
         ulong links = dev.Links(slot);
         int prev = (int)(uint)links, next = (int)(links >> 32);
-        if (prev >= 0) SetNext(prev, next); else if (_lruHead == id) _lruHead = next; else return; // not on the list
-        if (next >= 0) SetPrev(next, prev); else _lruTail = prev;
+        if (prev >= 0) SetNext(prev, next); else if (_lruHead[groupId] == id) _lruHead[groupId] = next; else return; // not on the list
+        if (next >= 0) SetPrev(next, prev); else _lruTail[groupId] = prev;
         dev.Links(slot) = ulong.MaxValue;
     }
 
