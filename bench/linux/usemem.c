@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -342,6 +343,8 @@ int main(int argc, char **argv) {
         pid_t pid = fork();
         if (pid < 0) die("fork: %s", strerror(errno));
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the parent
+            if (getppid() == 1) _exit(3);
             close(ready[0]); close(go[1]); close(done[0]); close(ex[1]);
             _exit(worker(w, size, passes, rand_access, order, src, npages_src, cgroup,
                          ready[1], go[0], done[1], ex[0], &res[w]));
