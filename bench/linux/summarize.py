@@ -17,8 +17,18 @@ def mib(b):
     return b / (1 << 20)
 
 
+def idle_pct(r):
+    """Machine-wide idle+iowait share of CPU time during the run (newer usemem only)."""
+    c = r.get("machine_cpu_s")
+    if not c:
+        return float("nan")
+    total = sum(c.values())
+    return 100.0 * (c["idle"] + c["iowait"]) / total if total > 0 else float("nan")
+
+
 COLUMNS = [
     ("MiB/s", lambda r: r["throughput_mibps"], "{:.1f}"),
+    ("MiB/s min-max", None, None),
     ("wall s", lambda r: r["wall_s"], "{:.2f}"),
     ("fill s", lambda r: r["fill_s"], "{:.2f}"),
     ("pass s", lambda r: r["pass_s"], "{:.2f}"),
@@ -33,6 +43,7 @@ COLUMNS = [
     ("stored pages", lambda r: r["stored_pages"], "{:.0f}"),
     ("pool MiB", lambda r: mib(r["pool_total_size"]), "{:.1f}"),
     ("ratio", lambda r: r["stored_pages"] * 4096 / r["pool_total_size"] if r["pool_total_size"] > 0 else 0, "{:.2f}"),
+    ("idle %", lambda r: idle_pct(r), "{:.0f}"),
     ("mismatches", lambda r: r["mismatches"], "{:.0f}"),
 ]
 
@@ -62,7 +73,11 @@ def main(paths):
         pages, comp, access, order, w, s, limit, p = key
         cells = [pages.replace(".pages.zst", "").replace(".pages", ""), comp, access, str(order),
                  f"{w} x {mib(s):.0f} MiB", f"{mib(limit):.0f} MiB", str(p), str(len(runs))]
-        for _, get, fmt in COLUMNS:
+        for name, get, fmt in COLUMNS:
+            if get is None:  # spread of the throughput
+                t = [r["throughput_mibps"] for r in runs]
+                cells.append(f"{min(t):.1f}-{max(t):.1f}")
+                continue
             cells.append(fmt.format(statistics.median(get(r) for r in runs)))
         print("| " + " | ".join(cells) + " |")
     for (pages, comp), err in errors.items():

@@ -152,6 +152,17 @@ static void read_vmstat(long long *out) {
     fclose(f);
 }
 
+// Machine-wide CPU time from /proc/stat: user, nice, system, idle, iowait, irq, softirq, steal.
+static void read_cpu(long long *t) {
+    memset(t, 0, 8 * sizeof *t);
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f) return;
+    if (fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &t[0], &t[1], &t[2], &t[3], &t[4], &t[5],
+               &t[6], &t[7]) != 8)
+        memset(t, 0, 8 * sizeof *t);
+    fclose(f);
+}
+
 static long long read_ll(const char *path) {
     FILE *f = fopen(path, "r");
     if (!f) return -1;
@@ -369,6 +380,8 @@ int main(int argc, char **argv) {
     dbg_init(&dbg, dbgdir);
     dbg_init(&thp, thpdir);
     read_vmstat(vm0);
+    long long cpu0[8], cpu1[8];
+    read_cpu(cpu0);
     char cgpath[1200];
     int cg_v2 = 0;
     if (cgroup) {
@@ -412,6 +425,7 @@ int main(int argc, char **argv) {
     dbg_sample(&dbg, dbgdir, 0);
     dbg_sample(&thp, thpdir, 0);
     read_vmstat(vm1);
+    read_cpu(cpu1);
     long long cg_peak = -1, cg_failcnt = -1, cg_usage = -1;
     if (cgroup) {
         snprintf(cgpath, sizeof cgpath, "%s/%s", cgroup, cg_v2 ? "memory.peak" : "memory.max_usage_in_bytes");
@@ -470,6 +484,12 @@ int main(int argc, char **argv) {
             printf("%s\"%s\":%lld,\"%s_max\":%lld", i ? "," : "", dbg.name[i], dbg.cur[i], dbg.name[i], dbg.max[i]);
         else
             printf("%s\"%s\":%lld", i ? "," : "", dbg.name[i], dbg.cur[i] - dbg.start[i]);
+    }
+    {
+        static const char *cpu_names[8] = {"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"};
+        double hz = (double)sysconf(_SC_CLK_TCK);
+        printf("},\"machine_cpu_s\":{");
+        for (int i = 0; i < 8; i++) printf("%s\"%s\":%.2f", i ? "," : "", cpu_names[i], (cpu1[i] - cpu0[i]) / hz);
     }
     printf("},\"thp_2048kB\":{");
     for (int i = 0; i < thp.n; i++)
