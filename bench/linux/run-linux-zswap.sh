@@ -30,6 +30,7 @@ pages=/work/shared/data/pages/python-heap-64m.pages.zst
 repeat=1
 swap_size=
 swap_dir=/var/tmp
+swap_backing=loop
 out=
 sample_ms=100
 
@@ -50,6 +51,10 @@ usage: $0 [options]
   --repeat N             runs per configuration                 (default $repeat)
   --swap-size SIZE       swap file size (default 2 x workers x size)
   --swap-dir DIR         where to create the swap file          (default $swap_dir)
+  --swap-backing loop|file  swap on a loop device over the file, or on the file itself
+                         (default $swap_backing; the kernel gives large (THP) swap entries
+                         only to block devices, so with "file" every 2 MiB folio is split
+                         before swap-out)
   --out FILE             also append the JSON lines to FILE
 EOF
     exit 2
@@ -71,6 +76,7 @@ while [[ $# -gt 0 ]]; do
     --repeat) repeat=$2; shift 2 ;;
     --swap-size) swap_size=$2; shift 2 ;;
     --swap-dir) swap_dir=$2; shift 2 ;;
+    --swap-backing) swap_backing=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --sample-ms) sample_ms=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -95,6 +101,7 @@ to_bytes() {
 [[ $(id -u) -eq 0 ]] || fail "must run as root"
 [[ -d /sys/module/zswap/parameters ]] || fail "this kernel has no zswap"
 [[ -f $pages ]] || fail "page file not found: $pages"
+[[ $swap_backing == loop || $swap_backing == file ]] || fail "--swap-backing must be loop or file"
 
 size_b=$(to_bytes "$size")
 limit_b=$(to_bytes "$limit")
@@ -105,6 +112,8 @@ swap_mib=$(((swap_b + (1 << 20) - 1) >> 20))
 zp=/sys/module/zswap/parameters
 declare -A zswap_orig=()
 swapfile=
+swapdev=
+loopdev=
 swap_on=0
 debugfs_mounted=0
 cgdir=
@@ -133,8 +142,9 @@ restore() {
         [[ -n ${zswap_orig[enabled]:-} ]] && echo "${zswap_orig[enabled]}" >"$zp/enabled"
     fi
     if [[ $swap_on -eq 1 ]]; then
-        swapoff "$swapfile" || log "WARNING: swapoff $swapfile failed"
+        swapoff "$swapdev" || log "WARNING: swapoff $swapdev failed"
     fi
+    if [[ -n $loopdev ]]; then losetup -d "$loopdev" || log "WARNING: losetup -d $loopdev failed"; fi
     [[ -n $swapfile && -f $swapfile ]] && rm -f "$swapfile"
     if [[ $debugfs_mounted -eq 1 ]]; then umount /sys/kernel/debug || log "WARNING: umount debugfs failed"; fi
     if [[ -n $v2_subtree_added ]]; then echo "-memory" >"$v2_subtree_added" 2>/dev/null; fi
@@ -173,8 +183,14 @@ swapfile="$swap_dir/linux-zswap-bench.$$.swap"
 log "creating ${swap_mib} MiB swap file $swapfile ($(stat -f -c %T "$swap_dir"))"
 dd if=/dev/zero of="$swapfile" bs=1M count="$swap_mib" status=none conv=fsync
 chmod 600 "$swapfile"
-mkswap -q "$swapfile" >/dev/null
-swapon "$swapfile"
+swapdev=$swapfile
+if [[ $swap_backing == loop ]]; then
+    loopdev=$(losetup --find --show "$swapfile") || fail "cannot attach a loop device (try --swap-backing file)"
+    swapdev=$loopdev
+    log "swap on loop device $loopdev"
+fi
+mkswap -q "$swapdev" >/dev/null
+swapon "$swapdev"
 swap_on=1
 
 # ---- debugfs --------------------------------------------------------------------------
@@ -263,6 +279,7 @@ for comp in "${comp_list[@]}"; do
         for r in $(seq 1 "$repeat"); do
             make_cgroup
             sync
+            load_before=$(cut -d' ' -f1 /proc/loadavg)
             log "run: compressor=$comp access=$acc order=$order workers=$workers size=$size limit=$limit passes=$passes ($r/$repeat)"
             set +e
             "$usemem" --workers "$workers" --size "$size_b" --passes "$passes" --access "$acc" \
@@ -274,14 +291,15 @@ for comp in "${comp_list[@]}"; do
             child=
             set -e
             json=$(cat "$tmpdir/out.json")
+            run_meta="\"run\":$r,\"swap_backing\":\"$swap_backing\",\"loadavg_before\":$load_before"
             remove_cgroup
             if [[ -z $json ]]; then
-                emit "{$meta,\"run\":$r,\"ok\":false,\"error\":\"usemem exited $rc without output\"}"
+                emit "{$meta,$run_meta,\"ok\":false,\"error\":\"usemem exited $rc without output\"}"
                 overall=1
                 continue
             fi
             [[ $rc -eq 0 ]] || overall=1
-            emit "{$meta,\"run\":$r,${json#\{}"
+            emit "{$meta,$run_meta,${json#\{}"
         done
     done
 done

@@ -26,6 +26,15 @@ def idle_pct(r):
     return 100.0 * (c["idle"] + c["iowait"]) / total if total > 0 else float("nan")
 
 
+def other_cpu(r):
+    """Busy CPU time on the machine not spent by usemem's workers (other load, kworkers)."""
+    c = r.get("machine_cpu_s")
+    if not c:
+        return float("nan")
+    busy = sum(v for k, v in c.items() if k not in ("idle", "iowait"))
+    return busy - r["user_s"] - r["sys_s"]
+
+
 COLUMNS = [
     ("MiB/s", lambda r: r["throughput_mibps"], "{:.1f}"),
     ("MiB/s min-max", None, None),
@@ -44,6 +53,7 @@ COLUMNS = [
     ("pool MiB", lambda r: mib(r["pool_total_size"]), "{:.1f}"),
     ("ratio", lambda r: r["stored_pages"] * 4096 / r["pool_total_size"] if r["pool_total_size"] > 0 else 0, "{:.2f}"),
     ("idle %", lambda r: idle_pct(r), "{:.0f}"),
+    ("other CPU s", lambda r: other_cpu(r), "{:.1f}"),
     ("mismatches", lambda r: r["mismatches"], "{:.0f}"),
 ]
 
@@ -63,15 +73,15 @@ def main(paths):
                     errors[key] = r.get("error", "failed")
                     continue
                 key = (r["pages_file"], r["compressor"], r["access"], r["order"], r["workers"],
-                       r["size_bytes"], r["limit_bytes"], r["passes"])
+                       r["size_bytes"], r["limit_bytes"], r["passes"], r.get("swap_backing", "file"))
                 groups.setdefault(key, []).append(r)
 
-    head = ["pages", "compressor", "access", "order", "W x S", "limit", "P", "runs"] + [c[0] for c in COLUMNS]
+    head = ["pages", "compressor", "access", "order", "swap", "W x S", "limit", "P", "runs"] + [c[0] for c in COLUMNS]
     print("| " + " | ".join(head) + " |")
     print("|" + "|".join("---" for _ in head) + "|")
     for key, runs in groups.items():
-        pages, comp, access, order, w, s, limit, p = key
-        cells = [pages.replace(".pages.zst", "").replace(".pages", ""), comp, access, str(order),
+        pages, comp, access, order, w, s, limit, p, backing = key
+        cells = [pages.replace(".pages.zst", "").replace(".pages", ""), comp, access, str(order), backing,
                  f"{w} x {mib(s):.0f} MiB", f"{mib(limit):.0f} MiB", str(p), str(len(runs))]
         for name, get, fmt in COLUMNS:
             if get is None:  # spread of the throughput
