@@ -427,7 +427,20 @@ int main(int argc, char **argv) {
     read_vmstat(vm1);
     read_cpu(cpu1);
     long long cg_peak = -1, cg_failcnt = -1, cg_usage = -1;
+    // A few memory.stat lines (v1: rss, swap; v2: anon, zswap, zswapped) at the end of the passes.
+    static const char *cg_keys[] = {"rss", "rss_huge", "cache", "swap", "anon", "anon_thp", "file", "zswap", "zswapped"};
+    enum { NCGK = sizeof cg_keys / sizeof cg_keys[0] };
+    long long cg_stat[NCGK];
+    for (int i = 0; i < NCGK; i++) cg_stat[i] = -1;
     if (cgroup) {
+        snprintf(cgpath, sizeof cgpath, "%s/memory.stat", cgroup);
+        FILE *f = fopen(cgpath, "r");
+        char k[128];
+        long long v;
+        while (f && fscanf(f, "%127s %lld", k, &v) == 2)
+            for (int i = 0; i < NCGK; i++)
+                if (strcmp(k, cg_keys[i]) == 0) cg_stat[i] = v;
+        if (f) fclose(f);
         snprintf(cgpath, sizeof cgpath, "%s/%s", cgroup, cg_v2 ? "memory.peak" : "memory.max_usage_in_bytes");
         cg_peak = read_ll(cgpath);
         snprintf(cgpath, sizeof cgpath, "%s/%s", cgroup, cg_v2 ? "memory.current" : "memory.usage_in_bytes");
@@ -495,9 +508,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < thp.n; i++)
         printf("%s\"%s\":%lld", i ? "," : "", thp.name[i], thp.cur[i] - thp.start[i]);
     printf("}");
-    if (cgroup)
-        printf(",\"cgroup\":{\"version\":%d,\"peak_bytes\":%lld,\"usage_bytes\":%lld,\"failcnt\":%lld}",
+    if (cgroup) {
+        printf(",\"cgroup\":{\"version\":%d,\"peak_bytes\":%lld,\"usage_bytes\":%lld,\"failcnt\":%lld,\"stat\":{",
                cg_v2 ? 2 : 1, cg_peak, cg_usage, cg_failcnt);
+        for (int i = 0, first = 1; i < NCGK; i++)
+            if (cg_stat[i] >= 0) { printf("%s\"%s\":%lld", first ? "" : ",", cg_keys[i], cg_stat[i]); first = 0; }
+        printf("}}");
+    }
     printf(",\"per_worker\":[");
     for (int w = 0; w < workers; w++)
         printf("%s{\"fill_s\":%.3f,\"pass_s\":%.3f,\"mismatches\":%llu}", w ? "," : "", res[w].fill_s,
