@@ -75,7 +75,7 @@ public sealed class MemoryTier : IDisposable
             FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
             if (faults is not null) foreach (SwapDevice d in _devices) d.Faults = faults;
             _pool = new ZsPool(_arena);
-            _engines = new CpuEngines(options.Engines, faults, JobsPerBatch);
+            _engines = new CpuEngines(options.Engines, faults, JobsPerBatch, () => _mm?.BusyThreads ?? 1);
             Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), TunableSet.MaxCompressBatchSize);
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);

@@ -81,22 +81,34 @@ internal sealed unsafe class MemoryNode
     /// <summary>Returns a block of 2^order frames, merging it with its free buddies.</summary>
     public void Free(int block, int order)
     {
+        lock (Lock) FreeLocked(block, order);
+    }
+
+    /// <summary>Returns the folios of a reclaim batch that went out, under one lock hold.</summary>
+    public void FreeFolios(ReadOnlySpan<Reclaim.PlugFolio> folios, Reclaim.PageoutOutcome except)
+    {
         lock (Lock)
         {
-            _freePages += 1 << order;
-            while (order < PageSize.MaxOrder)
-            {
-                int rel = block - FirstFrame;
-                int buddy = FirstFrame + (rel ^ (1 << order));
-                if (buddy + (1 << order) > FirstFrame + FrameCount) break;
-                ref PageFrame b = ref _frames[buddy];
-                if (b.Kind != FrameKind.Free || b.Order != order || b.Head != buddy || !IsOnFreeList(buddy)) break;
-                Unlink(buddy, order);
-                block = Math.Min(block, buddy);
-                order++;
-            }
-            PushFree(block, order);
+            foreach (ref readonly Reclaim.PlugFolio f in folios)
+                if (f.Outcome != except) FreeLocked(f.Head, f.Order);
         }
+    }
+
+    private void FreeLocked(int block, int order)
+    {
+        _freePages += 1 << order;
+        while (order < PageSize.MaxOrder)
+        {
+            int rel = block - FirstFrame;
+            int buddy = FirstFrame + (rel ^ (1 << order));
+            if (buddy + (1 << order) > FirstFrame + FrameCount) break;
+            ref PageFrame b = ref _frames[buddy];
+            if (b.Kind != FrameKind.Free || b.Order != order || b.Head != buddy || !IsOnFreeList(buddy)) break;
+            Unlink(buddy, order);
+            block = Math.Min(block, buddy);
+            order++;
+        }
+        PushFree(block, order);
     }
 
     private bool IsOnFreeList(int frame) => _frames[frame].Pin == FreeMarker;

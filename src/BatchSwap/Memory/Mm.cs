@@ -43,6 +43,11 @@ internal sealed unsafe class Mm
     private int _nextId;
     // Rotates first-touch node choice for regions with no preference.
     private int _nodeRotor;
+    // Threads in a fault or in reclaim now (they keep a core busy).
+    private int _busyThreads;
+
+    /// <summary>Threads in a fault or in reclaim now.</summary>
+    public int BusyThreads => Volatile.Read(ref _busyThreads);
 
     public Mm(PageArena arena, SwapDevice[] devices, Counters counters, Tunables.TunableSet tunables)
     {
@@ -120,6 +125,7 @@ internal sealed unsafe class Mm
         _counters.Add(Counter.Pgfault);
         MemoryGroup group = region.Group;
         group.EnterActive();
+        Interlocked.Increment(ref _busyThreads);
         try
         {
             if (entry == 0) Populate(region, page);
@@ -132,6 +138,7 @@ internal sealed unsafe class Mm
         }
         finally
         {
+            Interlocked.Decrement(ref _busyThreads);
             group.LeaveActive();
         }
     }
@@ -197,6 +204,7 @@ internal sealed unsafe class Mm
             return;
         }
         int n = 0;
+        bool neighbours = true;
         long start = page & ~((long)window - 1);
         long end = Math.Min(start + window, region.PageCount);
         for (long q = start; q < end; q++)
@@ -207,13 +215,15 @@ internal sealed unsafe class Mm
                 reqs[n++] = new LoadRequest { Type = dev.Type, Slot = slot, Info = info, Frame = Arena.PageAddress(head) };
                 continue;
             }
-            // Neighbours: only what can be had without waiting or reclaiming.
+            // Neighbours: only what can be had without waiting or reclaiming. (The loop goes on to the faulting
+            // page even when memory for neighbours runs out: its slot is locked and must be loaded.)
+            if (!neighbours) continue;
             ulong e = Volatile.Read(ref *region.PteAddress(q));
             if (!Pte.IsSwap(e)) continue;
             SwapDevice d = Devices[Pte.SwapType(e)];
             int s = Pte.SwapOffset(e);
             int f = TryAllocFolioNoReclaim(group, region.Node);
-            if (f < 0) break;
+            if (f < 0) { neighbours = false; continue; }
             if (!d.TryLockSlot(s, out ulong locked))
             {
                 FreeNewFolio(group, f, 0);

@@ -222,8 +222,16 @@ internal sealed unsafe class Reclaimer
             group.StallLeave();
         }
 
+        // The post-pageout steps, folio by folio in order; then the batch's frames go back in one go.
         int reclaimed = 0;
-        foreach (ref PlugFolio folio in batch) reclaimed += FinishPageout(lruvec, folio, direct);
+        foreach (ref PlugFolio folio in batch) reclaimed += FinishPageout(lruvec, folio);
+        if (reclaimed > 0)
+        {
+            lruvec.Node.FreeFolios(batch, except: PageoutOutcome.Kept);
+            group.Uncharge((long)reclaimed * PageSize.Bytes);
+            _counters.Add(Counter.Pgsteal, reclaimed);
+            _counters.Add(direct ? Counter.PgstealDirect : Counter.PgstealKswapd, reclaimed);
+        }
         plug.Clear();
         return reclaimed;
     }
@@ -288,10 +296,11 @@ internal sealed unsafe class Reclaimer
     }
 
     /// <summary>
-    /// The post-pageout steps of one folio: a folio that went out is unmapped (its PTEs become swap entries),
-    /// its frames freed and uncharged; one that could not go is unfrozen and activated, its slots freed.
+    /// The post-pageout steps of one folio: a folio that went out is unmapped (its PTEs become swap entries) and
+    /// counts as reclaimed (the caller frees and uncharges its frames); one that could not go is unfrozen and
+    /// activated, its slots freed. Returns the pages reclaimed.
     /// </summary>
-    private int FinishPageout(LruVec lruvec, in PlugFolio folio, bool direct)
+    private int FinishPageout(LruVec lruvec, in PlugFolio folio)
     {
         ref PageFrame f = ref _arena.Frame(folio.Head);
         Region region = _mm.RegionById(f.Owner)!;
@@ -309,11 +318,7 @@ internal sealed unsafe class Reclaimer
         for (int i = 0; i < pages; i++)
             Volatile.Write(ref *region.PteAddress(f.Index + i), Pte.MakeSwap(folio.SwapType, folio.SlotOffset + i));
         f.Flags = FolioFlags.None;
-        lruvec.Node.Free(folio.Head, folio.Order);
-        region.Group.Uncharge((long)pages * PageSize.Bytes);
         region.ExitUse();
-        _counters.Add(Counter.Pgsteal, pages);
-        _counters.Add(direct ? Counter.PgstealDirect : Counter.PgstealKswapd, pages);
         return pages;
     }
 

@@ -32,7 +32,7 @@ public sealed class TunableSet
     // Percentage of the cap under which a full pool accepts stores again.
     private volatile int _acceptThresholdPercent = 90;
     // Write cold entries back to the swap device before the pool reaches its cap.
-    private volatile bool _shrinkerEnabled = true;
+    private volatile bool _shrinkerEnabled;
     // Verify the checksum of each entry and slot on load.
     private volatile bool _verifyChecksums = true;
     // The largest batch the compression engines take (1 when they cannot batch).

@@ -159,17 +159,21 @@ internal sealed unsafe class ZswapCache
                     CommitPage(ref batch.Jobs[j], ref folios[jobFolio[j]], jobPage[j], node, group, storeRaw, batch);
             }
 
-            // Every page of a folio found a place: publish the folio's entries.
-            foreach (ref PlugFolio f in folios)
+            // Every page of a folio found a place: the folio is stored, its entries join the group's LRU.
+            int stored = 0;
+            lock (_lruLock)
             {
-                if (f.Outcome != PageoutOutcome.Pending) continue;
-                f.Outcome = PageoutOutcome.Stored;
-                int pages = 1 << f.Order;
-                AddToLru(group.Id, f.SwapType, f.SlotOffset, pages);
-                Interlocked.Add(ref _storedPages, pages);
-                _counters.Add(Counter.Zswpout, pages);
-                _counters.Add(Counter.ZswpoutOrder0 + f.Order);
+                foreach (ref PlugFolio f in folios)
+                {
+                    if (f.Outcome != PageoutOutcome.Pending) continue;
+                    f.Outcome = PageoutOutcome.Stored;
+                    stored += 1 << f.Order;
+                    AddToLruLocked(group.Id, f.SwapType, f.SlotOffset, 1 << f.Order);
+                    _counters.Add(Counter.ZswpoutOrder0 + f.Order);
+                }
             }
+            Interlocked.Add(ref _storedPages, stored);
+            _counters.Add(Counter.Zswpout, stored);
         }
         finally
         {
@@ -591,17 +595,19 @@ internal sealed unsafe class ZswapCache
 
     private void AddToLru(int groupId, int type, int firstSlot, int count)
     {
+        lock (_lruLock) AddToLruLocked(groupId, type, firstSlot, count);
+    }
+
+    private void AddToLruLocked(int groupId, int type, int firstSlot, int count)
+    {
         SwapDevice dev = _devices[type];
-        lock (_lruLock)
+        for (int s = firstSlot; s < firstSlot + count; s++)
         {
-            for (int s = firstSlot; s < firstSlot + count; s++)
-            {
-                int id = (type << 26) | s;
-                int tail = _lruTail[groupId];
-                dev.Links(s) = (uint)tail | ((ulong)uint.MaxValue << 32);
-                if (tail >= 0) SetNext(tail, id); else _lruHead[groupId] = id;
-                _lruTail[groupId] = id;
-            }
+            int id = (type << 26) | s;
+            int tail = _lruTail[groupId];
+            dev.Links(s) = (uint)tail | ((ulong)uint.MaxValue << 32);
+            if (tail >= 0) SetNext(tail, id); else _lruHead[groupId] = id;
+            _lruTail[groupId] = id;
         }
     }
 

@@ -23,9 +23,15 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     // Injected faults, if any.
     private readonly Faults.FaultInjector? _faults;
 
-    public CpuEngines(int engines, Faults.FaultInjector? faults = null, int maxJobs = 64)
+    // Threads of the tier busy now in its slow paths (faults, reclaim), the submitter included.
+    private readonly Func<int> _busyThreads;
+    // Cores of the machine.
+    private readonly int _cores = Environment.ProcessorCount;
+
+    public CpuEngines(int engines, Faults.FaultInjector? faults = null, int maxJobs = 64, Func<int>? busyThreads = null)
     {
         _faults = faults;
+        _busyThreads = busyThreads ?? (() => 1);
         ArgumentOutOfRangeException.ThrowIfNegative(engines);
         MaxJobs = maxJobs;
         _threads = new Thread[engines];
@@ -49,7 +55,10 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
         int count = batch.Count;
         if (count == 0) return;
         int gen = batch.Open();
-        int helpers = Math.Min(Engines, count - 1);
+        // Engines help only where a core is idle: when every core already runs a thread of the tier, waking an
+        // engine would only take a core from another worker and add a wake-up.
+        int idleCores = _cores - Math.Max(1, _busyThreads());
+        int helpers = Math.Min(Math.Min(Engines, count - 1), idleCores);
         for (int i = 0; i < helpers; i++) _posted.Enqueue((batch, gen));
         if (helpers > 0) _wake.Release(helpers);
 
