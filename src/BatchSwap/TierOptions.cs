@@ -27,6 +27,9 @@ public sealed record TierOptions
     /// <summary>Compression engine threads, 0 to 256; the reclaiming thread works too. Default: one per core.</summary>
     public int Engines { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Run a background reclaimer per node (kswapd), so that workers rarely reclaim in their own thread.</summary>
+    public bool BackgroundReclaim { get; init; } = true;
+
     /// <summary>zswap.compressor at start.</summary>
     public string Compressor { get; init; } = "lz4";
 

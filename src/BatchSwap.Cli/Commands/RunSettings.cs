@@ -5,7 +5,7 @@ namespace BatchSwap.Cli.Commands;
 
 /// <summary>The engine settings a workload command takes from its options, validated, and the tier they build.</summary>
 internal sealed record RunSettings(long LimitBytes, string Compressor, int BatchSize, int Engines, int Nodes, int SwapDevices,
-    IReadOnlyDictionary<string, string> Sets)
+    IReadOnlyDictionary<string, string> Sets, bool BackgroundReclaim = true)
 {
     /// <summary>Smallest limit with which reclaim can make progress: a pmd folio, the reserves, and page tables.</summary>
     public const long MinLimitBytes = 8L << 20;
@@ -39,6 +39,7 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int Batch
                 CompressBatchSize = BatchSize,
                 SwapDevices = Enumerable.Range(0, SwapDevices).Select(_ => new SwapDeviceOptions(CapacityBytes: capacity)).ToArray(),
                 Tunables = Sets,
+                BackgroundReclaim = BackgroundReclaim,
             });
         }
         catch (TunableException e)

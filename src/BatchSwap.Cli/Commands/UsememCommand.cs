@@ -29,10 +29,11 @@ internal static class UsememCommand
         var sysctl = new Option<string[]>("--set") { Description = "set a tunable, NAME=VALUE (repeatable), e.g. zswap.max_pool_percent=30", AllowMultipleArgumentsPerToken = false };
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE" };
         var quiet = new Option<bool>("--quiet") { Description = "print only the summary line" };
+        var noKswapd = new Option<bool>("--no-kswapd") { Description = "no background reclaim: workers reclaim in their own threads only" };
 
         var cmd = new Command("usemem", "run the usemem load (docs/workloads.md) and report throughput and counters")
         {
-            workers, size, limit, passes, order, access, pages, seed, compressor, batch, engines, nodes, devices, sysctl, json, quiet,
+            workers, size, limit, passes, order, access, pages, seed, compressor, batch, engines, nodes, devices, sysctl, json, quiet, noKswapd,
         };
         cmd.SetAction(parse =>
         {
@@ -50,7 +51,7 @@ internal static class UsememCommand
                 opts.Validate();
                 long limitBytes = ParseSize(parse.GetValue(limit)!, "--limit");
                 var run = new RunSettings(limitBytes, parse.GetValue(compressor)!, parse.GetValue(batch), parse.GetValue(engines),
-                    parse.GetValue(nodes), parse.GetValue(devices), ParseSets(parse.GetValue(sysctl)));
+                    parse.GetValue(nodes), parse.GetValue(devices), ParseSets(parse.GetValue(sysctl)), !parse.GetValue(noKswapd));
                 run.Validate();
                 using IDisposablePageSource source = OpenSource(parse.GetValue(pages), parse.GetValue(seed));
                 using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers);

@@ -49,6 +49,12 @@ internal sealed unsafe class Mm
     /// <summary>Threads in a fault or in reclaim now.</summary>
     public int BusyThreads => Volatile.Read(ref _busyThreads);
 
+    /// <summary>Adds to or takes from the busy-thread count (background reclaim).</summary>
+    public void AddBusy(int delta) => Interlocked.Add(ref _busyThreads, delta);
+
+    /// <summary>The background reclaimers, one per node (empty when background reclaim is off).</summary>
+    public Kswapd[] Kswapds = [];
+
     public Mm(PageArena arena, SwapDevice[] devices, Counters counters, Tunables.TunableSet tunables)
     {
         Tunables = tunables;
@@ -369,7 +375,9 @@ internal sealed unsafe class Mm
         MemoryNode[] nodes = Arena.Nodes;
         for (int i = 0; i < nodes.Length; i++)
         {
-            int f = nodes[(preferredNode + i) % nodes.Length].Alloc(order, mayUseReserve: false);
+            int n = (preferredNode + i) % nodes.Length;
+            int f = nodes[n].Alloc(order, mayUseReserve: false);
+            if (Kswapds.Length > 0) Kswapds[n].WakeIfLow();
             if (f >= 0) return f;
         }
         return -1;
