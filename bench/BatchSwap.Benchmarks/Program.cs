@@ -11,7 +11,7 @@ namespace BatchSwap.Benchmarks;
 /// <item><description><c>--quick</c>: the short job (3 warm-ups, 7 iterations of 150 ms, one launch): minutes, not hours.</description></item>
 /// <item><description><c>--cpu-report [seconds]</c>: no BenchmarkDotNet; prints wall and CPU time per page and the exact
 /// bytes allocated per page for the codec and engine paths (markdown), then exits.</description></item>
-/// <item><description><c>--targets [rounds]</c>: no BenchmarkDotNet; issue 3's targets (a) and (b) as medians of ratios of
+/// <item><description><c>--targets [rounds [slice-ms]]</c>: no BenchmarkDotNet; issue 3's targets (a) and (b) as medians of ratios of
 /// variants run interleaved in short slices (robust to a shared machine's drifting load), then exits.</description></item>
 /// </list>
 /// </summary>
@@ -34,7 +34,8 @@ internal static class Program
         if (targets >= 0)
         {
             int rounds = targets + 1 < args.Length && int.TryParse(args[targets + 1], out int r) && r > 0 ? r : 40;
-            InterleavedTargets.Run(rounds, Console.Out);
+            double sliceMs = targets + 2 < args.Length && double.TryParse(args[targets + 2], System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms > 0 ? ms : 25;
+            InterleavedTargets.Run(rounds, Console.Out, sliceMs);
             return 0;
         }
 

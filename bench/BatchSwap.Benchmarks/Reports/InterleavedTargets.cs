@@ -14,12 +14,13 @@ namespace BatchSwap.Benchmarks.Reports;
 /// </summary>
 internal static class InterleavedTargets
 {
-    /// <summary>Length of one variant's slice in a round.</summary>
-    private static readonly TimeSpan s_slice = TimeSpan.FromMilliseconds(25);
+    /// <summary>Length of one variant's slice in a round (<c>--targets rounds slice-ms</c>; 25 ms by default).</summary>
+    private static TimeSpan s_slice = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Runs the report over every page set present and every codec.</summary>
-    public static void Run(int rounds, TextWriter output)
+    public static void Run(int rounds, TextWriter output, double sliceMs = 25)
     {
+        s_slice = TimeSpan.FromMilliseconds(sliceMs);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Interleaved rounds: {rounds}, {s_slice.TotalMilliseconds} ms per variant per round; ratios are medians over rounds of per-round ratios."));
         output.WriteLine();
         output.WriteLine("| Set | Codec | codec 1 thread ns/page (wall / CPU) | CpuEngines(1) b32 (wall / CPU) | CpuEngines(2) b32 (wall / CPU) | (a) engines(1) / (2×single) ≥ 0.9 | (a) engines(2) / (2×single) ≥ 0.9 | one at a time ns/page (wall / CPU) | b32 via engines(1) | b32 via engines(2) | (b) e(1) b32 / one ≤ 0.55 | (b) e(2) b32 / one ≤ 0.55 |");
