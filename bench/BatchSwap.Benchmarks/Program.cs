@@ -1,0 +1,47 @@
+using BatchSwap.Benchmarks.Config;
+using BatchSwap.Benchmarks.Data;
+using BatchSwap.Benchmarks.Reports;
+using BenchmarkDotNet.Running;
+
+namespace BatchSwap.Benchmarks;
+
+/// <summary>
+/// Entry point. Every argument goes to BenchmarkDotNet (<c>--filter '*'</c>, <c>--list flat</c>, ...) except:
+/// <list type="bullet">
+/// <item><description><c>--quick</c>: the short job (3 warm-ups, 7 iterations of 150 ms, one launch): minutes, not hours.</description></item>
+/// <item><description><c>--cpu-report [seconds]</c>: no BenchmarkDotNet; prints wall and CPU time per page and the exact
+/// bytes allocated per page for the codec and engine paths (markdown), then exits.</description></item>
+/// <item><description><c>--targets [rounds [slice-ms]]</c>: no BenchmarkDotNet; issue 3's targets (a) and (b) as medians of ratios of
+/// variants run interleaved in short slices (robust to a shared machine's drifting load), then exits.</description></item>
+/// </list>
+/// </summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        // Child processes that BenchmarkDotNet starts must find the same page images as the host.
+        if (PageSets.ImageDirectory is not null) Environment.SetEnvironmentVariable(PageSets.DirectoryVariable, PageSets.ImageDirectory);
+
+        int report = Array.IndexOf(args, "--cpu-report");
+        if (report >= 0)
+        {
+            double seconds = report + 1 < args.Length && double.TryParse(args[report + 1], System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 1.0;
+            CpuTimeReport.Run(seconds, Console.Out);
+            return 0;
+        }
+
+        int targets = Array.IndexOf(args, "--targets");
+        if (targets >= 0)
+        {
+            int rounds = targets + 1 < args.Length && int.TryParse(args[targets + 1], out int r) && r > 0 ? r : 40;
+            double sliceMs = targets + 2 < args.Length && double.TryParse(args[targets + 2], System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms > 0 ? ms : 25;
+            InterleavedTargets.Run(rounds, Console.Out, sliceMs);
+            return 0;
+        }
+
+        bool quick = args.Contains("--quick");
+        string[] rest = args.Where(a => a != "--quick").ToArray();
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, BenchConfig.Create(quick));
+        return 0;
+    }
+}
