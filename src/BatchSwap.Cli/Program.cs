@@ -18,6 +18,9 @@ public static class Program
         var root = new RootCommand("batchswap: a compressed memory tier (user-space zswap with reclaim batching) and its workloads")
         {
             UsememCommand.Create(stdout, stderr),
+            SweepCommand.Create(stdout, stderr),
+            OpsCommands.CreateZipf(stdout, stderr),
+            OpsCommands.CreateReplay(stdout, stderr),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
