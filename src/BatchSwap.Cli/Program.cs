@@ -21,6 +21,8 @@ public static class Program
             SweepCommand.Create(stdout, stderr),
             OpsCommands.CreateZipf(stdout, stderr),
             OpsCommands.CreateReplay(stdout, stderr),
+            CaptureCommand.Create(stdout, stderr),
+            StatCommand.Create(stdout, stderr),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)
