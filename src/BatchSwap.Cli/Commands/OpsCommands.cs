@@ -22,7 +22,7 @@ internal static class OpsCommands
         var opSeed = new Option<int>("--op-seed") { Description = "seed of the operation streams", DefaultValueFactory = _ => 1 };
         var engine = new EngineOptions();
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
-        var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress" };
+        var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
         var cmd = new Command("zipf", "hot/cold load: reads and writes of zipf-chosen pages, each read verified against the latest version written");
         foreach (Option o in new Option[] { workers, size, order, ops, skew, readRatio, opSeed }) cmd.Options.Add(o);
         engine.AddTo(cmd);
@@ -64,7 +64,7 @@ internal static class OpsCommands
         var order = new Option<int>("--order") { Description = "folio order of the regions, 0 (4 KiB) to 9 (2 MiB)", DefaultValueFactory = _ => 0 };
         var engine = new EngineOptions();
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
-        var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress" };
+        var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
         var cmd = new Command("replay", "replay a page access trace: each worker fills the pages it names, then runs its lines in order, reads verified");
         cmd.Options.Add(trace);
         cmd.Options.Add(order);

@@ -17,7 +17,7 @@ internal static class StatCommand
     {
         var engine = new EngineOptions();
         var runUsemem = new Option<string?>("--run-usemem") { Description = "first run usemem with one worker of this size and one pass (e.g. 32MiB); default: run nothing" };
-        var json = new Option<bool>("--json") { Description = "print JSON ({\"counters\": …, \"tunables\": …}) instead of text" };
+        var json = new Option<bool>("--json") { Description = "print JSON ({\"counters\": …, \"tunables\": …}) instead of text", DefaultValueFactory = _ => false };
         var cmd = new Command("stat", "print the tier's counters (vmstat-like or JSON) and tunables, optionally after a tiny usemem");
         engine.AddTo(cmd);
         cmd.Options.Add(runUsemem);

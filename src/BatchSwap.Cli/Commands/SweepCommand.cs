@@ -26,7 +26,7 @@ internal static class SweepCommand
         var limits = new Option<string?>("--limits") { Description = "limits to sweep, e.g. 128MiB,256MiB; default: --limit" };
         var repeat = new Option<int>("--repeat") { Description = "runs of each point; the median of each figure is reported", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "results folder; default: ./sweep-results-<yyyyMMdd-HHmmss>" };
-        var noPlots = new Option<bool>("--no-plots") { Description = "skip the PNG plots" };
+        var noPlots = new Option<bool>("--no-plots") { Description = "skip the PNG plots", DefaultValueFactory = _ => false };
 
         var cmd = new Command("sweep", "run usemem across lists of batch sizes, codecs, orders, workers and limits; write results.json, results.csv, results.md and plots");
         load.AddTo(cmd);

@@ -50,7 +50,7 @@ internal static class UsememCommand
         var load = new LoadOptions();
         var engine = new EngineOptions();
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
-        var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress" };
+        var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
 
         var cmd = new Command("usemem", "run the usemem load (docs/workloads.md) and report throughput, fault-in latency and counters");
         load.AddTo(cmd);

@@ -53,7 +53,7 @@ internal static class SweepPlots
                 plot.Axes.Title.Label.Text = $"usemem: {title} vs {x.Title}";
                 plot.Axes.AutoScale();
                 plot.Axes.Margins(0.08, 0.15);
-                if (others.Length > 0) plot.ShowLegend(Alignment.UpperRight);
+                if (others.Length > 0) plot.ShowLegend(Edge.Bottom);
                 string path = Path.Combine(dir, $"{name}-vs-{x.Name}.png");
                 plot.SavePng(path, 900, 540);
                 written.Add(path);
