@@ -18,6 +18,11 @@ public static class Program
         var root = new RootCommand("batchswap: a compressed memory tier (user-space zswap with reclaim batching) and its workloads")
         {
             UsememCommand.Create(stdout, stderr),
+            SweepCommand.Create(stdout, stderr),
+            OpsCommands.CreateZipf(stdout, stderr),
+            OpsCommands.CreateReplay(stdout, stderr),
+            CaptureCommand.Create(stdout, stderr),
+            StatCommand.Create(stdout, stderr),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

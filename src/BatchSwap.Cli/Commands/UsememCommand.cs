@@ -1,7 +1,6 @@
 using System.CommandLine;
 using BatchSwap.Cli.Output;
 using BatchSwap.Memory;
-using BatchSwap.Tunables;
 using BatchSwap.Workloads.Workloads;
 using BatchSwap.Workloads.PageSources;
 using BatchSwap.Workloads.Units;
@@ -11,52 +10,68 @@ namespace BatchSwap.Cli.Commands;
 /// <summary><c>batchswap usemem</c>: the kernel community's usemem load on the engine.</summary>
 internal static class UsememCommand
 {
+    /// <summary>The usemem load's own options (--workers, --size, --passes, --order, --access).</summary>
+    internal sealed class LoadOptions
+    {
+        public Option<int> Workers { get; } = new("--workers") { Description = "worker threads", DefaultValueFactory = _ => 2 };
+        public Option<string> Size { get; } = new("--size") { Description = "bytes per worker (KiB/MiB/GiB)", DefaultValueFactory = _ => "512MiB" };
+        public Option<int> Passes { get; } = new("--passes") { Description = "verification passes after the fill", DefaultValueFactory = _ => 2 };
+        public Option<int> Order { get; } = new("--order") { Description = "folio order of the regions, 0 (4 KiB) to 9 (2 MiB)", DefaultValueFactory = _ => 0 };
+        public Option<string> Access { get; } = new("--access") { Description = "order of the passes: seq or rand", DefaultValueFactory = _ => "seq" };
+
+        public void AddTo(Command cmd)
+        {
+            cmd.Options.Add(Workers);
+            cmd.Options.Add(Size);
+            cmd.Options.Add(Passes);
+            cmd.Options.Add(Order);
+            cmd.Options.Add(Access);
+        }
+
+        /// <summary>The validated usemem options given on the command line.</summary>
+        public UsememOptions Read(ParseResult parse)
+        {
+            var opts = new UsememOptions
+            {
+                Workers = parse.GetValue(Workers),
+                SizePerWorker = ParseSize(parse.GetValue(Size)!, "--size"),
+                Passes = parse.GetValue(Passes),
+                Order = parse.GetValue(Order),
+                Access = AccessPattern.TryParseOrder(parse.GetValue(Access), out AccessOrder ao) ? ao
+                    : throw new CliError($"--access must be seq or rand, got '{parse.GetValue(Access)}'"),
+            };
+            opts.Validate();
+            return opts;
+        }
+    }
+
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var workers = new Option<int>("--workers") { Description = "worker threads", DefaultValueFactory = _ => 2 };
-        var size = new Option<string>("--size") { Description = "bytes per worker (KiB/MiB/GiB)", DefaultValueFactory = _ => "512MiB" };
-        var limit = new Option<string>("--limit") { Description = "memory limit shared by all workers: resident pages, pool and page tables", DefaultValueFactory = _ => "256MiB" };
-        var passes = new Option<int>("--passes") { Description = "verification passes after the fill", DefaultValueFactory = _ => 2 };
-        var order = new Option<int>("--order") { Description = "folio order of the regions, 0 (4 KiB) to 9 (2 MiB)", DefaultValueFactory = _ => 0 };
-        var access = new Option<string>("--access") { Description = "order of the passes: seq or rand", DefaultValueFactory = _ => "seq" };
-        var pages = new Option<string?>("--pages") { Description = "page image (.pages or .pages.zst); default: the built-in generator" };
-        var seed = new Option<int>("--seed") { Description = "seed of the built-in generator", DefaultValueFactory = _ => 1 };
-        var compressor = new Option<string>("--compressor") { Description = "zswap.compressor", DefaultValueFactory = _ => "lz4" };
-        var batch = new Option<int>("--batch-size") { Description = "vm.compress-batchsize, 1 to 32", DefaultValueFactory = _ => TunableSet.DefaultCompressBatchSize };
-        var engines = new Option<int>("--engines") { Description = "compression engine threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var nodes = new Option<int>("--nodes") { Description = "NUMA-like nodes", DefaultValueFactory = _ => 1 };
-        var devices = new Option<int>("--swap-devices") { Description = "swap files (swap types) of equal priority", DefaultValueFactory = _ => 1 };
-        var sysctl = new Option<string[]>("--set") { Description = "set a tunable, NAME=VALUE (repeatable), e.g. zswap.max_pool_percent=30", AllowMultipleArgumentsPerToken = false };
-        var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE" };
-        var quiet = new Option<bool>("--quiet") { Description = "print only the summary line" };
-        var noKswapd = new Option<bool>("--no-kswapd") { Description = "no background reclaim: workers reclaim in their own threads only" };
+        var load = new LoadOptions();
+        var engine = new EngineOptions();
+        var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
+        var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
 
-        var cmd = new Command("usemem", "run the usemem load (docs/workloads.md) and report throughput and counters")
-        {
-            workers, size, limit, passes, order, access, pages, seed, compressor, batch, engines, nodes, devices, sysctl, json, quiet, noKswapd,
-        };
+        var cmd = new Command("usemem", "run the usemem load (docs/workloads.md) and report throughput, fault-in latency and counters");
+        load.AddTo(cmd);
+        engine.AddTo(cmd);
+        cmd.Options.Add(json);
+        cmd.Options.Add(quiet);
         cmd.SetAction(parse =>
         {
             try
             {
-                var opts = new UsememOptions
-                {
-                    Workers = parse.GetValue(workers),
-                    SizePerWorker = ParseSize(parse.GetValue(size)!, "--size"),
-                    Passes = parse.GetValue(passes),
-                    Order = parse.GetValue(order),
-                    Access = AccessPattern.TryParseOrder(parse.GetValue(access), out AccessOrder ao) ? ao
-                        : throw new CliError($"--access must be seq or rand, got '{parse.GetValue(access)}'"),
-                };
-                opts.Validate();
-                long limitBytes = ParseSize(parse.GetValue(limit)!, "--limit");
-                var run = new RunSettings(limitBytes, parse.GetValue(compressor)!, parse.GetValue(batch), parse.GetValue(engines),
-                    parse.GetValue(nodes), parse.GetValue(devices), ParseSets(parse.GetValue(sysctl)), !parse.GetValue(noKswapd));
-                run.Validate();
-                using IDisposablePageSource source = OpenSource(parse.GetValue(pages), parse.GetValue(seed));
+                UsememOptions opts = load.Read(parse);
+                RunSettings run = engine.Read(parse);
+                using IDisposablePageSource source = OpenSource(parse.GetValue(engine.Pages), parse.GetValue(engine.Seed));
                 using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers);
                 UsememResult result;
-                try { result = Usemem.Run(tier, source, opts); }
+                bool live = !parse.GetValue(quiet) && LiveProgress.IsTerminal(stdout);
+                try
+                {
+                    result = LiveProgress.Run(live, "usemem", () => tier.Snapshot().Gauge("pool_total_size"), report =>
+                        Usemem.Run(tier, source, opts, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal)));
+                }
                 catch (UsememFailedException) when (Environment.GetEnvironmentVariable("BATCHSWAP_DEBUG") is not null)
                 {
                     stderr.Write(tier.Snapshot().ToVmstat());
@@ -70,7 +85,7 @@ internal static class UsememCommand
                 if (jsonPath is not null) report.WriteJson(jsonPath);
                 return result.Mismatches == 0 ? 0 : 1;
             }
-            catch (Exception e) when (e is CliError or ArgumentException or PageSourceException or FormatException)
+            catch (Exception e) when (IsUsageError(e))
             {
                 stderr.WriteLine($"batchswap usemem: {e.Message}");
                 return Program.UsageError;
@@ -83,6 +98,9 @@ internal static class UsememCommand
         });
         return cmd;
     }
+
+    /// <summary>Exceptions that mean bad input: one line, exit code 2.</summary>
+    internal static bool IsUsageError(Exception e) => e is CliError or ArgumentException or PageSourceException or FormatException;
 
     internal static long ParseSize(string text, string name)
     {

@@ -28,6 +28,7 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         w.WriteLine(string.Create(Inv, $"  engines     {tier.EnginesDescription}, batch size {tier.Tunables.CompressBatchSize}"));
         w.WriteLine(string.Create(Inv, $"  time        fill {result.FillSeconds:F2} s, passes {result.PassSeconds:F2} s, wall {result.WallSeconds:F2} s"));
         w.WriteLine(string.Create(Inv, $"  throughput  {result.ThroughputMiBps:F1} MiB/s"));
+        w.WriteLine($"  fault-in    {result.FaultLatency.Format()}");
         long stored = c.Gauge("stored_pages"), pool = c.Gauge("pool_total_size");
         w.WriteLine(string.Create(Inv, $"  zswap       zswpout {c[Counter.Zswpout]}, zswpin {c[Counter.Zswpin]}, zswpwb {c[Counter.Zswpwb]}, stored {stored} pages in {ByteSize.Format(pool)} (ratio {Ratio(stored, pool):F2})"));
         w.WriteLine(string.Create(Inv, $"  swap        pswpout {c[Counter.Pswpout]}, pswpin {c[Counter.Pswpin]}"));
@@ -52,6 +53,8 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));
         j.WriteNumber("pass_s", Math.Round(result.PassSeconds, 4));
         j.WriteNumber("mismatches", result.Mismatches);
+        j.WriteNumber("faults_timed", result.FaultLatency.Count);
+        LatencyJson.Write(j, "fault_latency_us", result.FaultLatency);
         j.WriteNumber("zswpout", c[Counter.Zswpout]);
         j.WriteNumber("zswpin", c[Counter.Zswpin]);
         j.WriteNumber("pswpout", c[Counter.Pswpout]);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
+using BatchSwap.Workloads.Metrics;
 using BatchSwap.Workloads.PageSources;
 
 namespace BatchSwap.Workloads.Workloads;
@@ -45,6 +46,11 @@ public sealed record UsememResult
     public long Mismatches { get; init; }
     /// <summary>Counters over the run (events as deltas, gauges at the end).</summary>
     public required CounterSnapshot Counters { get; init; }
+    /// <summary>
+    /// Fault-in latency: the passes' accesses that found their page not resident (swapped out to the pool or the
+    /// file), timed from the touch to having the page. Fill accesses are first touches and are not timed.
+    /// </summary>
+    public LatencySummary FaultLatency { get; init; } = LatencySummary.Empty;
 }
 
 /// <summary>Progress of a run, reported about ten times a second.</summary>
@@ -75,6 +81,8 @@ public static class Usemem
         Exception? failure = null;
 
         var regions = new Region[options.Workers];
+        var faultLatency = new LatencyHistogram[options.Workers];
+        for (int w = 0; w < options.Workers; w++) faultLatency[w] = new LatencyHistogram();
         try
         {
             for (int w = 0; w < options.Workers; w++) regions[w] = tier.Allocate(options.SizePerWorker, options.Order);
@@ -99,12 +107,17 @@ public static class Usemem
                         if (Interlocked.Decrement(ref filling) == 0) Volatile.Write(ref fillEndTicks, Stopwatch.GetTimestamp());
 
                         long bad = 0, n = 0;
+                        LatencyHistogram faults = faultLatency[worker];
                         for (int pass = 0; pass < options.Passes; pass++)
                         {
                             foreach (long i in AccessPattern.Visit(options.Access, worker, pages))
                             {
+                                // A page found not resident is a fault-in: time the touch until the page is ours.
+                                bool resident = r.IsResident(i);
+                                long t0 = resident ? 0 : Stopwatch.GetTimestamp();
                                 using (PageLease lease = r.Pin(i))
                                 {
+                                    if (!resident) faults.Record(Stopwatch.GetTimestamp() - t0);
                                     if (!lease.Span.SequenceEqual(source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)))) bad++;
                                 }
                                 if ((++n & 1023) == 0) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
@@ -142,6 +155,7 @@ public static class Usemem
                 PassSeconds = wall - fill,
                 Mismatches = mismatches,
                 Counters = after.Since(before),
+                FaultLatency = LatencyHistogram.Merge(faultLatency).Summarize(),
             };
         }
         finally

@@ -74,6 +74,10 @@ public sealed class CliErrorTests
                 Assert.True(root.TryGetProperty(key, out _), $"JSON lacks {key}");
             Assert.Equal(0, root.GetProperty("mismatches").GetInt64());
             Assert.True(root.GetProperty("zswpout").GetInt64() > 0);
+            System.Text.Json.JsonElement fault = root.GetProperty("fault_latency_us");
+            foreach (string key in new[] { "count", "p50", "p90", "p99", "p99_9", "max" })
+                Assert.True(fault.TryGetProperty(key, out _), $"fault_latency_us lacks {key}");
+            Assert.Contains("fault-in", o);
         }
         finally { File.Delete(json); }
     }

@@ -1,0 +1,46 @@
+using System.CommandLine;
+using BatchSwap.Tunables;
+
+namespace BatchSwap.Cli.Commands;
+
+/// <summary>
+/// The options every workload command shares to build its tier (--limit, --compressor, --batch-size, --engines,
+/// --nodes, --swap-devices, --set) and its page source (--pages, --seed), with their defaults.
+/// </summary>
+internal sealed class EngineOptions
+{
+    public Option<string> Limit { get; } = new("--limit") { Description = "memory limit shared by all workers: resident pages, pool and page tables", DefaultValueFactory = _ => "256MiB" };
+    public Option<string?> Pages { get; } = new("--pages") { Description = "page image (.pages or .pages.zst); default: the built-in generator" };
+    public Option<int> Seed { get; } = new("--seed") { Description = "seed of the built-in generator", DefaultValueFactory = _ => 1 };
+    public Option<string> Compressor { get; } = new("--compressor") { Description = "zswap.compressor", DefaultValueFactory = _ => "lz4" };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "vm.compress-batchsize, 1 to 32", DefaultValueFactory = _ => TunableSet.DefaultCompressBatchSize };
+    public Option<int> Engines { get; } = new("--engines") { Description = "compression engine threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<int> Nodes { get; } = new("--nodes") { Description = "NUMA-like nodes", DefaultValueFactory = _ => 1 };
+    public Option<int> SwapDevices { get; } = new("--swap-devices") { Description = "swap files (swap types) of equal priority", DefaultValueFactory = _ => 1 };
+    public Option<bool> NoKswapd { get; } = new("--no-kswapd") { Description = "no background reclaim: workers reclaim in their own threads only; default: kswapd on", DefaultValueFactory = _ => false };
+    public Option<string[]> Set { get; } = new("--set") { Description = "set a tunable, NAME=VALUE (repeatable), e.g. zswap.max_pool_percent=30; default: none", AllowMultipleArgumentsPerToken = false };
+
+    /// <summary>Adds the tier options (and, when <paramref name="withSource"/>, --pages and --seed) to <paramref name="cmd"/>.</summary>
+    public void AddTo(Command cmd, bool withSource = true)
+    {
+        cmd.Options.Add(Limit);
+        if (withSource) { cmd.Options.Add(Pages); cmd.Options.Add(Seed); }
+        cmd.Options.Add(Compressor);
+        cmd.Options.Add(BatchSize);
+        cmd.Options.Add(Engines);
+        cmd.Options.Add(Nodes);
+        cmd.Options.Add(SwapDevices);
+        cmd.Options.Add(Set);
+        cmd.Options.Add(NoKswapd);
+    }
+
+    /// <summary>The validated run settings given on the command line.</summary>
+    public RunSettings Read(ParseResult parse)
+    {
+        var run = new RunSettings(UsememCommand.ParseSize(parse.GetValue(Limit)!, "--limit"), parse.GetValue(Compressor)!, parse.GetValue(BatchSize),
+            parse.GetValue(Engines), parse.GetValue(Nodes), parse.GetValue(SwapDevices), UsememCommand.ParseSets(parse.GetValue(Set)),
+            !parse.GetValue(NoKswapd));
+        run.Validate();
+        return run;
+    }
+}

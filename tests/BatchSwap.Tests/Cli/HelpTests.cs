@@ -1,0 +1,24 @@
+using BatchSwap.Cli;
+
+namespace BatchSwap.Tests.Cli;
+
+/// <summary>--help of the root and of every command exits 0 and shows defaults.</summary>
+public sealed class HelpTests
+{
+    [Theory]
+    [InlineData("usemem", "[default: 256MiB]")]
+    [InlineData("sweep", "[default: 1,2,4,8,16,32]")]
+    [InlineData("zipf", "[default: 0.99]")]
+    [InlineData("replay", "--trace")]
+    [InlineData("capture", "--pid")]
+    [InlineData("stat", "--run-usemem")]
+    public void EveryCommandHasHelpWithDefaults(string command, string mustShow)
+    {
+        var o = new StringWriter();
+        Assert.Equal(0, Program.Run([command, "--help"], o, new StringWriter()));
+        Assert.Contains(mustShow, o.ToString());
+        var root = new StringWriter();
+        Assert.Equal(0, Program.Run(["--help"], root, new StringWriter()));
+        Assert.Contains(command, root.ToString());
+    }
+}
