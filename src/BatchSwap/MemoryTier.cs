@@ -44,6 +44,8 @@ public sealed class MemoryTier : IDisposable
     private readonly Lock _groupLock = new();
     // Set once disposed.
     private int _disposed;
+    // Injected faults, if any are planned.
+    private readonly FaultInjector? _faults;
 
     /// <summary>Jobs (pages) in one engine run: a batch of 32 order-0 folios is one run.</summary>
     private const int JobsPerBatch = 32;
@@ -73,6 +75,7 @@ public sealed class MemoryTier : IDisposable
                 _devices[i] = new SwapDevice(i, devs[i].Priority, devs[i].Path, cap, _arena);
             }
             FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
+            _faults = faults;
             if (faults is not null) foreach (SwapDevice d in _devices) d.Faults = faults;
             _pool = new ZsPool(_arena);
             _engines = new CpuEngines(options.Engines, faults, JobsPerBatch, () => _mm?.BusyThreads ?? 1);
@@ -115,6 +118,7 @@ public sealed class MemoryTier : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ThrowIfDisposed();
         long max = _arena.PageBytes;
+        if (name.Length > 64) throw new ArgumentOutOfRangeException(nameof(name), name.Length, "a group name has at most 64 characters");
         if (limitBytes < 1L << 20 || limitBytes > max)
             throw new ArgumentOutOfRangeException(nameof(limitBytes), limitBytes, $"a group limit must be in [1 MiB, {max >> 20} MiB]");
         lock (_groupLock)
@@ -141,13 +145,60 @@ public sealed class MemoryTier : IDisposable
         if ((uint)order > PageSize.MaxOrder) throw new ArgumentOutOfRangeException(nameof(order), order, $"order must be in [0, {PageSize.MaxOrder}]");
         if (node < -1 || node >= _arena.Nodes.Length) throw new ArgumentOutOfRangeException(nameof(node), node, $"node must be -1 (any) or in [0, {_arena.Nodes.Length - 1}]");
         group ??= DefaultGroup;
+        if (!ReferenceEquals(_groupsById[group.Id & 255], group))
+            throw new ArgumentException($"memory group '{group.Name}' belongs to another tier", nameof(group));
         long pages = (bytes + PageSize.Bytes - 1) >> PageSize.Shift;
         if (pages > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "a region holds at most 2^31 pages");
-        return _mm.CreateRegion(group, pages, order, node);
+        EnterOp();
+        try
+        {
+            return _mm.CreateRegion(group, pages, order, node);
+        }
+        finally
+        {
+            _mm.ExitOp();
+        }
     }
 
     /// <summary>The counters and gauges now.</summary>
     public CounterSnapshot Snapshot()
+    {
+        EnterOp();
+        try
+        {
+            return SnapshotCore();
+        }
+        finally
+        {
+            _mm.ExitOp();
+        }
+    }
+
+    /// <summary>
+    /// Faults injected so far by <see cref="TierOptions.Faults"/>, by their <see cref="FaultPlan.Parse"/> key
+    /// ("swap-write", "short-read", "slow-io" counts delayed I/Os, ...); empty when none is planned.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> InjectedFaults()
+    {
+        var d = new Dictionary<string, long>();
+        if (_faults is null) return d;
+        for (int k = 0; k < FaultInjector.KindNames.Length; k++) d[FaultInjector.KindNames[k]] = _faults.Struck((FaultKind)k);
+        return d;
+    }
+
+    /// <summary>Exceptions the compression engines contained while running jobs (injected engine-throws included).</summary>
+    public long EngineExceptionsContained => (_engines as CpuEngines)?.ContainedExceptions ?? 0;
+
+    /// <summary>The memory manager (tests reach stored entries through it).</summary>
+    internal Mm Mm => _mm;
+
+    /// <summary>The swap devices (tests check their files).</summary>
+    internal IReadOnlyList<SwapDevice> Devices => _devices;
+
+    /// <summary>The engine threads (tests check they end).</summary>
+    internal IReadOnlyList<Thread> EngineThreads => (_engines as CpuEngines)?.Threads ?? [];
+
+    private CounterSnapshot SnapshotCore()
     {
         var events = new long[CounterNames.Count];
         _counters.ReadAll(events);
@@ -176,10 +227,21 @@ public sealed class MemoryTier : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    /// <summary>Stops the engines, deletes temporary swap files and frees all memory. Regions must not be used after.</summary>
+    private void EnterOp()
+    {
+        if (!_mm.TryEnterOp()) throw new ObjectDisposedException(nameof(MemoryTier), "the memory tier has been disposed");
+    }
+
+    /// <summary>
+    /// Closes the tier: accesses and operations already running (with the reclaim and I/O they do) finish, new ones
+    /// throw <see cref="ObjectDisposedException"/>; then the engines stop, temporary swap files are deleted and all
+    /// memory is freed. Safe to call while other threads use the tier; waits for open <see cref="PageLease"/>s. A
+    /// second call does nothing.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _mm.Close();
         DisposeParts();
     }
 

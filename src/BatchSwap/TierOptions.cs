@@ -54,18 +54,31 @@ public sealed record TierOptions
             throw new ArgumentOutOfRangeException(nameof(Nodes), Nodes, $"each node needs at least 4 MiB; {MemoryBytes >> 20} MiB allows at most {MemoryBytes / (4L << 20)} nodes");
         if (Engines is < 0 or > 256)
             throw new ArgumentOutOfRangeException(nameof(Engines), Engines, "Engines must be in [0, 256]");
-        if (!CodecRegistry.TryGet(Compressor, out _))
+        if (Compressor is null || !CodecRegistry.TryGet(Compressor, out _))
             throw new TunableException($"unknown compressor '{Compressor}'; accepted: {string.Join(", ", CodecRegistry.Names)}");
         if (CompressBatchSize is < 1 or > TunableSet.MaxCompressBatchSize)
             throw new TunableException($"vm.compress-batchsize must be in [1, {TunableSet.MaxCompressBatchSize}], got {CompressBatchSize}");
         ArgumentNullException.ThrowIfNull(Faults);
         Faults.Validate();
+        if (SwapDevices is null) throw new ArgumentNullException(nameof(SwapDevices), "SwapDevices must be a list (empty for one temporary file)");
+        if (Tunables is null) throw new ArgumentNullException(nameof(Tunables), "Tunables must be a dictionary (empty for the defaults)");
         if (SwapDevices.Count > 32)
             throw new ArgumentOutOfRangeException(nameof(SwapDevices), SwapDevices.Count, "at most 32 swap devices");
-        foreach (SwapDeviceOptions d in SwapDevices)
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (SwapDeviceOptions? d in SwapDevices)
         {
+            if (d is null) throw new ArgumentNullException(nameof(SwapDevices), "a swap device entry is null");
             if (d.CapacityBytes != 0 && d.CapacityBytes < 2L << 20)
-                throw new ArgumentOutOfRangeException(nameof(SwapDevices), d.CapacityBytes, "a swap device needs at least 2 MiB (one cluster)");
+                throw new ArgumentOutOfRangeException(nameof(SwapDevices), d.CapacityBytes, "a swap device's CapacityBytes must be 0 (automatic) or at least 2 MiB (one cluster)");
+            if (d.Priority is < -1 or > 32767)
+                throw new ArgumentOutOfRangeException(nameof(SwapDevices), d.Priority, "a swap device's Priority must be in [-1, 32767] (as swapon's)");
+            if (d.Path is not null)
+            {
+                if (string.IsNullOrWhiteSpace(d.Path))
+                    throw new ArgumentException("a swap device's Path must be a file name, or null for a temporary file", nameof(SwapDevices));
+                if (!paths.Add(System.IO.Path.GetFullPath(d.Path)))
+                    throw new ArgumentException($"swap file '{d.Path}' is given twice; each swap device needs its own file", nameof(SwapDevices));
+            }
         }
         _ = PageSize.Bytes;
     }

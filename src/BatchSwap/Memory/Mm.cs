@@ -54,6 +54,11 @@ internal sealed unsafe class Mm
 
     /// <summary>The background reclaimers, one per node (empty when background reclaim is off).</summary>
     public Kswapd[] Kswapds = [];
+    // Tier operations other than page accesses (region set-up and teardown, snapshots) in flight; see TryEnterOp.
+    // Page accesses are counted per region instead (Region.TryEnterUse), so the hot path shares no tier-wide word.
+    private int _ops;
+    // Set when the tier begins to close: no new operation or access may start.
+    private volatile bool _closed;
 
     public Mm(PageArena arena, SwapDevice[] devices, Counters counters, Tunables.TunableSet tunables)
     {
@@ -69,6 +74,38 @@ internal sealed unsafe class Mm
     {
         Region?[] t = _regions;
         return (uint)id < (uint)t.Length ? t[id] : null;
+    }
+
+    // ================================================================ the tier gate
+
+    /// <summary>Whether the tier is closing or closed.</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>Starts a tier operation (not a page access); false once the tier is closing.</summary>
+    public bool TryEnterOp()
+    {
+        Interlocked.Increment(ref _ops);
+        if (!_closed) return true;
+        Interlocked.Decrement(ref _ops);
+        return false;
+    }
+
+    /// <summary>Ends a tier operation.</summary>
+    public void ExitOp() => Interlocked.Decrement(ref _ops);
+
+    /// <summary>
+    /// Closes the tier: no new operation or page access may start, and this waits until every one in flight has
+    /// ended (including reclaim and I/O they run, and open page leases). After it returns no thread touches the
+    /// arena, the pool or the slot tables, so they may be freed.
+    /// </summary>
+    public void Close()
+    {
+        _closed = true;
+        Interlocked.MemoryBarrier(); // the flag is visible before the counts are read (pairs with the increments)
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _ops) > 0) spin.SpinOnce();
+        // No region can be made or freed now; close every live one to accesses and wait for its uses.
+        foreach (Region? r in _regions) r?.Close();
     }
 
     // ================================================================ access
@@ -431,6 +468,19 @@ internal sealed unsafe class Mm
 
     /// <summary>Frees everything a region holds. Waits for uses (accesses, reclaim of its folios) to end.</summary>
     public void FreeRegion(Region region)
+    {
+        if (!TryEnterOp()) return; // the tier is closing: it frees everything itself
+        try
+        {
+            FreeRegionCore(region);
+        }
+        finally
+        {
+            ExitOp();
+        }
+    }
+
+    private void FreeRegionCore(Region region)
     {
         if (!region.BeginDispose()) return;
         MemoryGroup group = region.Group;

@@ -110,7 +110,9 @@ public sealed unsafe class Region : IDisposable
     public bool IsResident(long page)
     {
         CheckRange(page, 0, 0);
-        return Pte.IsPresent(Volatile.Read(ref *PteAddress(page)));
+        EnterUse();
+        try { return Pte.IsPresent(Volatile.Read(ref *PteAddress(page))); }
+        finally { ExitUse(); }
     }
 
     internal void ReleaseLease(int head)
@@ -158,6 +160,15 @@ public sealed unsafe class Region : IDisposable
         return true;
     }
 
+    /// <summary>Closes the region to new uses because its tier is closing, and waits until no use is left.</summary>
+    internal void Close()
+    {
+        lock (PopulateLock) _dying = true;
+        Interlocked.MemoryBarrier(); // _dying is visible before _users is read (pairs with TryEnterUse's increment)
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _users) > 0) spin.SpinOnce();
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckRange(long page, int offset, int length)
     {
@@ -171,9 +182,11 @@ public sealed unsafe class Region : IDisposable
     private static void ThrowSpan(int offset, int length) =>
         throw new ArgumentOutOfRangeException(nameof(offset), $"bytes {offset} … {offset + length} do not lie within one 4096-byte page");
 
-    private static void ThrowDisposed() => throw new ObjectDisposedException(nameof(Region), "the region has been freed");
+    private void ThrowDisposed() => throw (_mm.IsClosed
+        ? new ObjectDisposedException(nameof(MemoryTier), "the memory tier has been disposed; its regions cannot be used")
+        : new ObjectDisposedException(nameof(Region), "the region has been freed"));
 
-    /// <summary>Frees the region's frames, pool entries and swap slots. A second call does nothing.</summary>
+    /// <summary>Frees the region's frames, pool entries and swap slots. A second call does nothing, nor does a call after the tier was disposed.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

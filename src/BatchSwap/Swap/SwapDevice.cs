@@ -163,6 +163,7 @@ internal sealed unsafe class SwapDevice : IDisposable
     public bool TryAllocate(int order, int node, out int offset)
     {
         int n = 1 << order;
+        if (Faults is { } faults && !faults.BeforeAllocate()) { offset = -1; return false; }
         lock (_lock)
         {
             if (_current >= 0)
@@ -300,8 +301,14 @@ internal sealed unsafe class SwapDevice : IDisposable
         Debug.Assert(pages.Length % PageSize.Bytes == 0);
         try
         {
-            IDeviceFaults? faults = Faults;
-            if (faults is not null && !faults.BeforeWrite(offset, pages.Length / PageSize.Bytes)) return false;
+            IoFault fault = Faults?.BeforeWrite(offset, pages.Length / PageSize.Bytes) ?? IoFault.None;
+            if (fault == IoFault.Error) return false;
+            if (fault == IoFault.Short)
+            {
+                // Half of the first page reaches the file; the caller must not trust the slots.
+                RandomAccess.Write(_file, pages[..(PageSize.Bytes / 2)], (long)offset << PageSize.Shift);
+                return false;
+            }
             RandomAccess.Write(_file, pages, (long)offset << PageSize.Shift);
             return true;
         }
@@ -318,8 +325,14 @@ internal sealed unsafe class SwapDevice : IDisposable
     public bool WritePages(int offset, ReadOnlySpan<nint> pages)
     {
         if (pages.Length == 1) return Write(offset, new ReadOnlySpan<byte>((void*)pages[0], PageSize.Bytes));
-        IDeviceFaults? faults = Faults;
-        if (faults is not null && !faults.BeforeWrite(offset, pages.Length)) return false;
+        IoFault fault = Faults?.BeforeWrite(offset, pages.Length) ?? IoFault.None;
+        if (fault == IoFault.Error) return false;
+        if (fault == IoFault.Short)
+        {
+            // The first pages reach the file, the rest do not.
+            VectoredIo.Transfer(_file, pages[..(pages.Length / 2)], (long)offset << PageSize.Shift, write: true);
+            return false;
+        }
         return VectoredIo.Transfer(_file, pages, (long)offset << PageSize.Shift, write: true);
     }
 
@@ -329,7 +342,19 @@ internal sealed unsafe class SwapDevice : IDisposable
         if (pages.Length == 1) return Read(offset, new Span<byte>((void*)pages[0], PageSize.Bytes));
         IDeviceFaults? faults = Faults;
         if (faults is not null)
-            for (int i = 0; i < pages.Length; i++) if (!faults.BeforeRead(offset + i)) return false;
+        {
+            for (int i = 0; i < pages.Length; i++)
+            {
+                IoFault fault = faults.BeforeRead(offset + i);
+                if (fault == IoFault.Error) return false;
+                if (fault == IoFault.Short)
+                {
+                    // The pages before this one arrive, then the read stops short: the caller must not trust any.
+                    if (i > 0) VectoredIo.Transfer(_file, pages[..i], (long)offset << PageSize.Shift, write: false);
+                    return false;
+                }
+            }
+        }
         return VectoredIo.Transfer(_file, pages, (long)offset << PageSize.Shift, write: false);
     }
 
@@ -338,8 +363,14 @@ internal sealed unsafe class SwapDevice : IDisposable
     {
         try
         {
-            IDeviceFaults? faults = Faults;
-            if (faults is not null && !faults.BeforeRead(offset)) return false;
+            IoFault fault = Faults?.BeforeRead(offset) ?? IoFault.None;
+            if (fault == IoFault.Error) return false;
+            if (fault == IoFault.Short)
+            {
+                // Half the page arrives; the caller must not trust it.
+                RandomAccess.Read(_file, page[..(PageSize.Bytes / 2)], (long)offset << PageSize.Shift);
+                return false;
+            }
             int got = 0;
             long pos = (long)offset << PageSize.Shift;
             while (got < page.Length)
@@ -364,11 +395,24 @@ internal sealed unsafe class SwapDevice : IDisposable
     }
 }
 
-/// <summary>A fault-injection hook on a swap device's I/O (used by tests and <c>--inject</c>).</summary>
+/// <summary>What an injected fault does to one I/O.</summary>
+internal enum IoFault : byte
+{
+    /// <summary>Nothing: the I/O runs.</summary>
+    None,
+    /// <summary>The I/O fails before moving anything.</summary>
+    Error,
+    /// <summary>The I/O moves part of its bytes, then fails (a short read or write).</summary>
+    Short,
+}
+
+/// <summary>A fault-injection hook on a swap device's allocation and I/O (used by tests and <c>--inject</c>).</summary>
 internal interface IDeviceFaults
 {
-    /// <summary>Called before a write; false fails it.</summary>
-    bool BeforeWrite(int offset, int pages);
-    /// <summary>Called before a read; false fails it.</summary>
-    bool BeforeRead(int offset);
+    /// <summary>Called before a slot allocation; false fails it as if the device were full.</summary>
+    bool BeforeAllocate();
+    /// <summary>Called before a write (after any injected delay).</summary>
+    IoFault BeforeWrite(int offset, int pages);
+    /// <summary>Called before a read (after any injected delay).</summary>
+    IoFault BeforeRead(int offset);
 }

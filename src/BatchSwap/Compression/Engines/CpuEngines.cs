@@ -22,6 +22,8 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
 
     // Injected faults, if any.
     private readonly Faults.FaultInjector? _faults;
+    // Exceptions contained while running jobs.
+    private long _contained;
 
     // Threads of the tier busy now in its slow paths (faults, reclaim), the submitter included.
     private readonly Func<int> _busyThreads;
@@ -76,11 +78,50 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
         {
             int i = batch.TryClaim(generation);
             if (i < 0) return;
-            ref PageJob job = ref batch.Jobs[i];
-            PageWork.Run(ref job, contexts(job.CodecId), _faults);
-            Interlocked.Decrement(ref batch.Remaining);
+            try
+            {
+                RunContained(ref batch.Jobs[i], contexts);
+            }
+            finally
+            {
+                // Whatever happened, the job is over: the submitter must never wait for it forever.
+                Interlocked.Decrement(ref batch.Remaining);
+            }
         }
     }
+
+    /// <summary>
+    /// Runs one job so that nothing it throws escapes: an exception outside the codec (an engine bug, a context
+    /// that cannot be made, an injected engine-throw) is contained, counted, and the job run once more from the
+    /// start; if that throws too, the job fails (a compression: its folio goes to the swap device; a
+    /// decompression: the load fails loudly). The thread lives on either way.
+    /// </summary>
+    private void RunContained(ref PageJob job, Func<byte, IPageCodecContext> contexts)
+    {
+        try
+        {
+            _faults?.EngineThrowPoint();
+            PageWork.Run(ref job, contexts(job.CodecId), _faults);
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _contained);
+            try
+            {
+                PageWork.Run(ref job, contexts(job.CodecId), _faults);
+            }
+            catch (Exception)
+            {
+                job.Result = job.Kind == JobKind.Compress ? JobResult.Failed : JobResult.Corrupt;
+            }
+        }
+    }
+
+    /// <summary>Exceptions thrown while running jobs that the engines contained.</summary>
+    public long ContainedExceptions => Volatile.Read(ref _contained);
+
+    /// <summary>The engine threads (for shutdown checks).</summary>
+    internal IReadOnlyList<Thread> Threads => _threads;
 
     private void EngineLoop()
     {
@@ -92,7 +133,16 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
             {
                 _wake.Wait();
                 if (_stopping) return;
-                if (_posted.TryDequeue(out (JobBatch Batch, int Generation) p)) Work(p.Batch, p.Generation, get);
+                if (!_posted.TryDequeue(out (JobBatch Batch, int Generation) p)) continue;
+                try
+                {
+                    Work(p.Batch, p.Generation, get);
+                }
+                catch (Exception)
+                {
+                    // Work contains each job's exceptions; anything else must not end the thread either.
+                    Interlocked.Increment(ref _contained);
+                }
             }
         }
         finally
