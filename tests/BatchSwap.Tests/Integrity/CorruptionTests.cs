@@ -20,7 +20,7 @@ public sealed unsafe class CorruptionTests
         },
     });
 
-    [Theory(Skip = DecompressFuzzTests.HangSkip)]
+    [Theory]
     [InlineData("lz4", false)]
     [InlineData("zstd", false)]
     [InlineData("snappy", false)]
@@ -65,7 +65,7 @@ public sealed unsafe class CorruptionTests
         }
     }
 
-    [Fact(Skip = DecompressFuzzTests.HangSkip)]
+    [Fact]
     public void AFlippedByteInTheSwapFileIsCaughtOnLoad()
     {
         using MemoryTier tier = NewTier(zswap: false);
@@ -87,7 +87,7 @@ public sealed unsafe class CorruptionTests
         Assert.True(tier.Snapshot()[Counter.SwapChecksumFail] >= hit.Count);
     }
 
-    [Fact(Skip = DecompressFuzzTests.HangSkip)]
+    [Fact]
     public void WritebackKeepsACorruptEntrySoThatItsLoadFailsLoudly()
     {
         using MemoryTier tier = NewTier();

@@ -12,11 +12,7 @@ namespace BatchSwap.Tests.Integrity;
 public sealed unsafe class DecompressFuzzTests
 {
     /// <summary>Reproduces a hang found on this branch (see the skip reason); kept as the repro for the fix.</summary>
-    public const string HangSkip =
-        "Hangs in SwapDevice.LockSlot (Mm.SwapIn, the faulting page's slot stays Locked) even with no mutation at all: " +
-        "a lost slot lock on the swap-in path with max_pool_percent=100 and the shrinker off; to be fixed in the engine";
-
-    [Theory(Skip = HangSkip)]
+    [Theory]
     [InlineData("lz4")]
     [InlineData("zstd")]
     [InlineData("snappy")]
@@ -69,7 +65,7 @@ public sealed unsafe class DecompressFuzzTests
         _ = survived;
     }
 
-    [Fact(Skip = HangSkip)]
+    [Fact]
     public void WithoutChecksumsCorruptEntriesStillNeverCrash()
     {
         using var tier = new MemoryTier(new TierOptions

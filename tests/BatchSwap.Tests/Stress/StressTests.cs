@@ -6,7 +6,7 @@ namespace BatchSwap.Tests.Stress;
 /// <summary>The concurrency stress, bounded in time: 8 threads, one group, tunables and codec changing, faults on.</summary>
 public sealed class StressTests
 {
-    [Theory(Skip = BatchSwap.Tests.Integrity.DecompressFuzzTests.HangSkip)]
+    [Theory(Skip = "Crashes: an access violation in Mm.PinPage under the 8-thread stress mix (allocate/free/reallocate while reading); open bug, see issue 5 note")]
     [InlineData("none")]
     [InlineData("swap-write=0.02,swap-read=0.02,swap-full=0.02,short-write=0.02,short-read=0.02,compress=0.02,pool-alloc=0.02,engine-throw=0.02,slow-io-us=5")]
     public async Task NothingIsLostUnderConcurrencyAndFaults(string inject)
