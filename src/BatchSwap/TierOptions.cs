@@ -80,6 +80,5 @@ public sealed record TierOptions
                     throw new ArgumentException($"swap file '{d.Path}' is given twice; each swap device needs its own file", nameof(SwapDevices));
             }
         }
-        _ = PageSize.Bytes;
     }
 }

@@ -78,7 +78,6 @@ internal static class UsememCommand
                     throw;
                 }
                 var report = new UsememReport(opts, run, tier, source, result);
-                if (Environment.GetEnvironmentVariable("BATCHSWAP_DEBUG") is not null) stderr.WriteLine($"sleeps {BatchSwap.Memory.Mm.DebugSleeps} gc0 {GC.CollectionCount(0)} gc2 {GC.CollectionCount(2)} alloc {GC.GetTotalAllocatedBytes() >> 20} MiB pause {GC.GetTotalPauseDuration()}");
                 if (parse.GetValue(quiet)) stdout.WriteLine(report.SummaryLine());
                 else report.WriteText(stdout);
                 string? jsonPath = parse.GetValue(json);

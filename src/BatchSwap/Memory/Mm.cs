@@ -32,7 +32,6 @@ internal sealed unsafe class Mm
     private readonly Counters _counters;
     /// <summary>The tunables.</summary>
     public readonly Tunables.TunableSet Tunables;
-    internal static long DebugSleeps;
     // Regions by id (copy-on-grow; read without a lock).
     private volatile Region?[] _regions = new Region?[64];
     // Guards region id allocation and _regions growth.
@@ -403,7 +402,7 @@ internal sealed unsafe class Mm
             // so wait a little; give up (OOM) only after many such rounds.
             if (++stalls > 100 || (scanned == 0 && stalls > 50))
                 throw new MemoryGroupExhaustedException(group, order);
-            if (stalls > 10) { Interlocked.Increment(ref DebugSleeps); Thread.Sleep(1); } else Thread.Yield();
+            if (stalls > 10) Thread.Sleep(1); else Thread.Yield();
         }
     }
 
