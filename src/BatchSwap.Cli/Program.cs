@@ -23,6 +23,7 @@ public static class Program
             OpsCommands.CreateReplay(stdout, stderr),
             CaptureCommand.Create(stdout, stderr),
             StatCommand.Create(stdout, stderr),
+            StressCommand.Create(stdout, stderr),
         };
         ParseResult parse = root.Parse(args);
         if (parse.Errors.Count > 0)

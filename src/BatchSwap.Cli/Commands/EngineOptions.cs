@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BatchSwap.Faults;
 using BatchSwap.Tunables;
 
 namespace BatchSwap.Cli.Commands;
@@ -18,6 +19,7 @@ internal sealed class EngineOptions
     public Option<int> Nodes { get; } = new("--nodes") { Description = "NUMA-like nodes", DefaultValueFactory = _ => 1 };
     public Option<int> SwapDevices { get; } = new("--swap-devices") { Description = "swap files (swap types) of equal priority", DefaultValueFactory = _ => 1 };
     public Option<bool> NoKswapd { get; } = new("--no-kswapd") { Description = "no background reclaim: workers reclaim in their own threads only; default: kswapd on", DefaultValueFactory = _ => false };
+    public Option<string> Inject { get; } = new("--inject") { Description = "faults to inject, KEY=RATE,… (" + "swap-write, swap-read, swap-full, short-write, short-read, compress, pool-alloc, engine-throw, slow-io-us, seed" + "); default: none", DefaultValueFactory = _ => "none" };
     public Option<string[]> Set { get; } = new("--set") { Description = "set a tunable, NAME=VALUE (repeatable), e.g. zswap.max_pool_percent=30; default: none", AllowMultipleArgumentsPerToken = false };
 
     /// <summary>Adds the tier options (and, when <paramref name="withSource"/>, --pages and --seed) to <paramref name="cmd"/>.</summary>
@@ -32,6 +34,7 @@ internal sealed class EngineOptions
         cmd.Options.Add(SwapDevices);
         cmd.Options.Add(Set);
         cmd.Options.Add(NoKswapd);
+        cmd.Options.Add(Inject);
     }
 
     /// <summary>The validated run settings given on the command line.</summary>
@@ -39,8 +42,21 @@ internal sealed class EngineOptions
     {
         var run = new RunSettings(UsememCommand.ParseSize(parse.GetValue(Limit)!, "--limit"), parse.GetValue(Compressor)!, parse.GetValue(BatchSize),
             parse.GetValue(Engines), parse.GetValue(Nodes), parse.GetValue(SwapDevices), UsememCommand.ParseSets(parse.GetValue(Set)),
-            !parse.GetValue(NoKswapd));
+            !parse.GetValue(NoKswapd), ParseFaults(parse.GetValue(Inject)!));
         run.Validate();
         return run;
+    }
+
+    /// <summary>Parses --inject; a malformed plan is a usage error naming the accepted keys.</summary>
+    internal static FaultPlan ParseFaults(string text)
+    {
+        try
+        {
+            return FaultPlan.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new CliError($"--inject: {e.Message}");
+        }
     }
 }

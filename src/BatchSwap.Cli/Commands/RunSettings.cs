@@ -1,11 +1,12 @@
 using BatchSwap.Compression.Codecs;
+using BatchSwap.Faults;
 using BatchSwap.Tunables;
 
 namespace BatchSwap.Cli.Commands;
 
 /// <summary>The engine settings a workload command takes from its options, validated, and the tier they build.</summary>
 internal sealed record RunSettings(long LimitBytes, string Compressor, int BatchSize, int Engines, int Nodes, int SwapDevices,
-    IReadOnlyDictionary<string, string> Sets, bool BackgroundReclaim = true)
+    IReadOnlyDictionary<string, string> Sets, bool BackgroundReclaim = true, FaultPlan? Faults = null)
 {
     /// <summary>Smallest limit with which reclaim can make progress: a pmd folio, the reserves, and page tables.</summary>
     public const long MinLimitBytes = 8L << 20;
@@ -40,6 +41,7 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int Batch
                 SwapDevices = Enumerable.Range(0, SwapDevices).Select(_ => new SwapDeviceOptions(CapacityBytes: capacity)).ToArray(),
                 Tunables = Sets,
                 BackgroundReclaim = BackgroundReclaim,
+                Faults = Faults ?? FaultPlan.None,
             });
         }
         catch (TunableException e)

@@ -244,16 +244,20 @@ public static class Stress
             int s = _rng.Next(Slots);
             Region? r = _regions[s];
             if (r is null) { Allocate(s); Ops[0]++; return; }
-            int roll = _rng.Next(100);
+            int roll = _rng.Next(1000); // a region lives about 100 steps of its slot
             long p = _rng.NextInt64(r.PageCount);
-            if (roll < 45) { Write(s, p); Ops[1]++; }
-            else if (roll < 90) { Check(s, p, final: false); Ops[2]++; }
-            else if (roll < 97)
+            if (roll < 450) { Write(s, p); Ops[1]++; }
+            else if (roll < 900) { Check(s, p, final: false); Ops[2]++; }
+            else if (roll < 990)
             {
-                using (PageLease lease = r.Pin(p)) { if (!lease.Span.SequenceEqual(Expected(s, p))) Interlocked.Increment(ref _shared.Mismatches); }
+                Retry(() =>
+                {
+                    using PageLease lease = r.Pin(p);
+                    if (!lease.Span.SequenceEqual(Expected(s, p))) Interlocked.Increment(ref _shared.Mismatches);
+                });
                 Ops[3]++;
             }
-            else if (roll < 99) { Free(s); Ops[4]++; }
+            else if (roll < 994) { Free(s); Ops[4]++; }
             else { Free(s); Allocate(s); Ops[5]++; }
         }
 
@@ -264,6 +268,9 @@ public static class Stress
             _regions[s] = _tier.Allocate((long)pages * 4096, order, _group);
             _serials[s] = Interlocked.Increment(ref _shared.Serial);
             _versions[s] = new int[pages];
+            // Fill it, as a program fills what it allocates: this is what makes the group reclaim.
+            for (long p = 0; p < pages; p++) Write(s, p);
+            Ops[1] += pages;
         }
 
         private void Free(int s)

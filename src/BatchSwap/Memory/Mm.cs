@@ -490,17 +490,25 @@ internal sealed unsafe class Mm
             *pte = 0;
             if (Pte.IsPresent(e))
             {
+                // The first page of a folio maps its head (folios are aligned in the region). The whole folio goes
+                // here, and its other pages' entries are cleared without reading them: once the frames are free,
+                // another thread may reuse them as heads of its own folios.
                 int frame = Pte.Frame(e);
                 ref PageFrame f = ref Arena.Frame(frame);
-                if (f.Head != frame) continue; // a tail page: freed with its head
+                Debug.Assert(f.Head == frame && f.Owner == region.Id && f.Index == p);
+                int order = f.Order;
+                for (int i = 1; i < 1 << order; i++) *region.PteAddress(p + i) = 0;
+                p += (1 << order) - 1;
                 MemoryNode node = Arena.NodeOf(frame);
                 lock (node.Lock)
                 {
                     if ((f.Flags & FolioFlags.Lru) != 0) group.Lruvecs[node.Id].Remove(frame);
                 }
                 Debug.Assert((f.Flags & FolioFlags.Isolated) == 0);
-                f.Pin = PageFrame.Frozen;
-                int order = f.Order;
+                // No use of the region is left, but a reader of another region that saw this frame in a stale
+                // entry may hold a pin for a moment (it drops it when its entry recheck fails): wait it out.
+                var spin = new SpinWait();
+                while (!TryFreeze(frame)) spin.SpinOnce();
                 node.Free(frame, order);
                 group.Uncharge((long)PageSize.Bytes << order);
             }

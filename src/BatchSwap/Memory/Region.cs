@@ -155,6 +155,7 @@ public sealed unsafe class Region : IDisposable
             if (_dying) return false;
             _dying = true;
         }
+        Interlocked.MemoryBarrier(); // _dying is visible before _users is read (pairs with TryEnterUse's increment)
         var spin = new SpinWait();
         while (Volatile.Read(ref _users) > 0) spin.SpinOnce();
         return true;

@@ -27,6 +27,8 @@ public sealed class CliErrorTests
     [InlineData("--pages", "/no/such/file.pages", "no/such/file.pages")]
     [InlineData("--set", "vm.compress-batchsize=99", "[1, 32]")]
     [InlineData("--workers", "two", "two")]
+    [InlineData("--inject", "swap-read=2", "[0, 1]")]
+    [InlineData("--inject", "meteor=0.1", "accepted: swap-write")]
     public void BadInputIsOneLineAndExitCode2(string option, string value, string mustMention)
     {
         (int code, _, string err) = Run("usemem", option, value, "--size", option == "--size" ? value : "1MiB", "--quiet");

@@ -12,6 +12,7 @@ public sealed class HelpTests
     [InlineData("replay", "--trace")]
     [InlineData("capture", "--pid")]
     [InlineData("stat", "--run-usemem")]
+    [InlineData("stress", "--inject")]
     public void EveryCommandHasHelpWithDefaults(string command, string mustShow)
     {
         var o = new StringWriter();

@@ -1,0 +1,40 @@
+using BatchSwap.Cli;
+
+namespace BatchSwap.Tests.Cli;
+
+/// <summary><c>batchswap stress</c>: a short run prints the report and passes; bad options are one line, exit 2.</summary>
+public sealed class StressCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = Program.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void ShortRunWithFaultsPrintsTheReportAndPasses()
+    {
+        (int code, string o, string err) = Run("stress", "--seconds", "1", "--threads", "3", "--memory", "16MiB", "--max-region-pages", "256",
+            "--inject", "swap-read=0.05,compress=0.05,engine-throw=0.05", "--quiet");
+        Assert.True(code == 0, o + err);
+        Assert.Contains("| pages lost | 0 |", o);
+        Assert.Contains("| mismatches | 0 |", o);
+        Assert.Contains("PASS:", o);
+        Assert.Equal("", err);
+    }
+
+    [Theory]
+    [InlineData("--seconds", "0", "--seconds must be in (0, 86400]")]
+    [InlineData("--threads", "0", "--threads must be in [1, 256]")]
+    [InlineData("--memory", "1MiB", "--memory must be at least")]
+    [InlineData("--inject", "swap-write=x", "swap-write")]
+    public void BadOptionsAreOneLineAndExitCode2(string option, string value, string mustMention)
+    {
+        (int code, _, string err) = Run("stress", option, value, "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains(mustMention, err);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
+    }
+}
