@@ -345,8 +345,9 @@ internal sealed unsafe class ZswapCache
                 ulong handle = _devices[r.Type].Handle(r.Slot);
                 if ((flags & SlotFlags.SameFilled) != 0)
                 {
+                    // The fill word lives in the slot table: check it like any other copy of the page.
                     PageWork.Fill(r.Frame, handle);
-                    r.Result = LoadResult.Ok;
+                    r.Result = verify && PageWork.Checksum(r.Frame) != SlotInfo.Checksum(r.Info) ? LoadResult.ChecksumMismatch : LoadResult.Ok;
                 }
                 else if ((flags & SlotFlags.Raw) != 0)
                 {

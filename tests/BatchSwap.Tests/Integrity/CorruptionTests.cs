@@ -88,6 +88,36 @@ public sealed unsafe class CorruptionTests
     }
 
     [Fact]
+    public void AChangedFillWordIsCaughtOnLoad()
+    {
+        using MemoryTier tier = NewTier();
+        using Region r = tier.Allocate(24L << 20);
+        var page = new byte[4096];
+        for (long p = 0; p < r.PageCount; p++)
+        {
+            Array.Fill(page, (byte)(p % 251 + 1)); // every page same-filled, each with its own byte
+            r.Write(p, page);
+        }
+        var hit = new List<long>();
+        for (long p = 0; p < r.PageCount && hit.Count < 20; p += 5)
+        {
+            if (!StoredEntries.TryGetSlot(tier, r, p, out SwapDevice dev, out int slot, out ulong info)
+                || (SlotInfo.Flags(info) & SlotFlags.SameFilled) == 0) continue;
+            dev.Handle(slot) ^= 0x0100; // the slot table's fill word, one bit changed
+            hit.Add(p);
+        }
+        Assert.NotEmpty(hit);
+        foreach (long p in hit) Assert.Throws<PageDataLostException>(() => r.Read(p, new byte[16]));
+        var lost = new HashSet<long>(hit);
+        for (long p = 0; p < r.PageCount; p++)
+        {
+            if (lost.Contains(p)) continue;
+            r.Read(p, page);
+            Assert.True(page.AsSpan().IndexOfAnyExcept((byte)(p % 251 + 1)) < 0, $"page {p} read back wrong");
+        }
+    }
+
+    [Fact]
     public void WritebackKeepsACorruptEntrySoThatItsLoadFailsLoudly()
     {
         using MemoryTier tier = NewTier();
