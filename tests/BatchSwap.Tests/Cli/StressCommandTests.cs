@@ -25,6 +25,15 @@ public sealed class StressCommandTests
         Assert.Equal("", err);
     }
 
+    [Fact]
+    public void UsememTakesInjectAndStillReadsEveryPageBack()
+    {
+        (int code, string o, string err) = Run("usemem", "--workers", "1", "--size", "24MiB", "--limit", "12MiB", "--passes", "2",
+            "--inject", "compress=0.2,swap-write=0.1", "--quiet");
+        Assert.True(code == 0, o + err);
+        Assert.Contains("mismatches 0", o);
+    }
+
     [Theory]
     [InlineData("--seconds", "0", "--seconds must be in (0, 86400]")]
     [InlineData("--threads", "0", "--threads must be in [1, 256]")]
