@@ -38,6 +38,12 @@ public sealed class MemoryGroup
     internal readonly LruVec[] Lruvecs;
     /// <summary>Headroom under the limit kept for reclaim's own charges (pool objects): allocations reclaim once past LimitBytes - Headroom.</summary>
     internal readonly long HeadroomBytes;
+    /// <summary>
+    /// Background reclaim marks: a charge that takes the group over <see cref="BackgroundLowBytes"/> wakes kswapd,
+    /// which reclaims from the group until it is under <see cref="BackgroundHighBytes"/> — so that, like the node
+    /// watermarks, the group's own limit rarely makes a worker reclaim in its own thread.
+    /// </summary>
+    internal readonly long BackgroundLowBytes, BackgroundHighBytes;
 
     // See WritebackEnabled.
     private volatile bool _writeback = true;
@@ -63,6 +69,9 @@ public sealed class MemoryGroup
         LimitBytes = limitBytes;
         _counters = counters;
         HeadroomBytes = Math.Min(limitBytes / 32, 4L << 20);
+        long step = Math.Clamp(limitBytes / 64, 32L * PageSize.Bytes, 8L << 20); // at least one reclaim batch
+        BackgroundLowBytes = limitBytes - HeadroomBytes - step;
+        BackgroundHighBytes = BackgroundLowBytes - step;
         Lruvecs = new LruVec[arena.Nodes.Length];
         for (int n = 0; n < Lruvecs.Length; n++) Lruvecs[n] = new LruVec(this, arena.Nodes[n], arena.Frames);
     }
@@ -86,6 +95,12 @@ public sealed class MemoryGroup
             }
         }
     }
+
+    /// <summary>Whether the group is over its background-reclaim wake mark (kswapd should reclaim from it).</summary>
+    internal bool OverBackgroundLow => Volatile.Read(ref _charged) > BackgroundLowBytes;
+
+    /// <summary>Whether the group is still over the mark background reclaim brings it under.</summary>
+    internal bool OverBackgroundHigh => Volatile.Read(ref _charged) > BackgroundHighBytes;
 
     /// <summary>Returns a charge.</summary>
     internal void Uncharge(long bytes)

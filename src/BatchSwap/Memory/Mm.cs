@@ -329,7 +329,7 @@ internal sealed unsafe class Mm
     private int TryAllocFolioNoReclaim(MemoryGroup group, int node)
     {
         if (!group.TryCharge(PageSize.Bytes, forReclaim: false)) return -1;
-        int f = AllocFrames(node, 0);
+        int f = AllocFrames(group, node, 0);
         if (f < 0) group.Uncharge(PageSize.Bytes);
         return f;
     }
@@ -383,7 +383,7 @@ internal sealed unsafe class Mm
             long bytes = (long)PageSize.Bytes << order;
             if (group.TryCharge(bytes, forReclaim: false))
             {
-                int frame = AllocFrames(preferredNode, order);
+                int frame = AllocFrames(group, preferredNode, order);
                 if (frame >= 0) return frame;
                 group.Uncharge(bytes);
                 if (order > 0 && reclaimedForLarge)
@@ -406,14 +406,14 @@ internal sealed unsafe class Mm
         }
     }
 
-    private int AllocFrames(int preferredNode, int order)
+    private int AllocFrames(MemoryGroup group, int preferredNode, int order)
     {
         MemoryNode[] nodes = Arena.Nodes;
         for (int i = 0; i < nodes.Length; i++)
         {
             int n = (preferredNode + i) % nodes.Length;
             int f = nodes[n].Alloc(order, mayUseReserve: false);
-            if (Kswapds.Length > 0) Kswapds[n].WakeIfLow();
+            if (Kswapds.Length > 0) Kswapds[n].WakeIfLow(group);
             if (f >= 0) return f;
         }
         return -1;

@@ -1,12 +1,15 @@
+using BatchSwap.Lru;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Reclaim;
 
 /// <summary>
 /// Background reclaim, one thread per node (kswapd). It sleeps until an allocation leaves the node's free pages
-/// under the low watermark, then reclaims from every group's LRU on that node, in batches through the same
-/// shrink loop and plug as direct reclaim, until free pages reach the high watermark. Workers then rarely
-/// reclaim in their own thread; direct reclaim stays the fallback when kswapd falls behind.
+/// under the low watermark, or takes a group over its background mark (<see cref="MemoryGroup.BackgroundLowBytes"/>),
+/// then reclaims in batches, through the same shrink loop and plug as direct reclaim: from every group's LRU on the
+/// node until free pages reach the high watermark, and from each group over its mark until it is under
+/// <see cref="MemoryGroup.BackgroundHighBytes"/>. Workers then rarely reclaim in their own thread; direct reclaim
+/// stays the fallback when kswapd falls behind.
 /// </summary>
 internal sealed class Kswapd : IDisposable
 {
@@ -41,10 +44,10 @@ internal sealed class Kswapd : IDisposable
         _thread.Start();
     }
 
-    /// <summary>Wakes kswapd if the node is under its low watermark (cheap when it is not).</summary>
-    public void WakeIfLow()
+    /// <summary>Wakes kswapd if the node is under its low watermark or the group over its background mark (cheap when neither).</summary>
+    public void WakeIfLow(MemoryGroup group)
     {
-        if (_node.FreePages >= LowPages || _wake.CurrentCount > 0) return;
+        if ((_node.FreePages >= LowPages && !group.OverBackgroundLow) || _wake.CurrentCount > 0) return;
         try { _wake.Release(); } catch (SemaphoreFullException) { } catch (ObjectDisposedException) { }
     }
 
@@ -57,15 +60,24 @@ internal sealed class Kswapd : IDisposable
             _busy(+1);
             try
             {
-                while (!_stopping && _node.FreePages < HighPages)
+                // A freshly used folio is only marked by its first scan and goes at the second, so scanning without
+                // reclaiming is not the end; scanning twice what the lists hold without reclaiming is.
+                long fruitless = 0;
+                while (!_stopping)
                 {
+                    bool nodeLow = _node.FreePages < HighPages;
                     int got = 0;
+                    long scanned = 0, listed = 0;
                     foreach (MemoryGroup g in _groups())
                     {
-                        long scanned = 0;
-                        got += _reclaimer.ShrinkLruvec(g.Lruvecs[_node.Id], direct: false, ref scanned);
+                        if (!nodeLow && !g.OverBackgroundHigh) continue;
+                        LruVec lruvec = g.Lruvecs[_node.Id];
+                        listed += lruvec.ActivePages + lruvec.InactivePages;
+                        got += _reclaimer.ShrinkLruvec(lruvec, direct: false, ref scanned);
                     }
-                    if (got == 0) break; // nothing reclaimable now; direct reclaim will decide about OOM
+                    if (scanned == 0) break; // balanced, or nothing on the lists (direct reclaim decides about OOM)
+                    fruitless = got > 0 ? 0 : fruitless + scanned;
+                    if (fruitless > 2 * listed) break;
                 }
             }
             finally
