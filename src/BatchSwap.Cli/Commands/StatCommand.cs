@@ -53,9 +53,7 @@ internal static class StatCommand
         using var ms = new MemoryStream();
         using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
         {
-            j.WriteStartObject();
-            ReportSections.WriteCountersAndTunables(j, c, tier);
-            j.WriteEndObject();
+            ReportSections.WriteJsonObject(j, c, tier);
         }
         return Encoding.UTF8.GetString(ms.ToArray());
     }

@@ -32,40 +32,38 @@ internal sealed class OpsReport(string workload, string describe, IReadOnlyDicti
 
     public void WriteJson(string path)
     {
-        using FileStream f = File.Create(path);
-        using var j = new Utf8JsonWriter(f, new JsonWriterOptions { Indented = true });
         CounterSnapshot c = result.Counters;
-        j.WriteStartObject();
-        j.WriteString("workload", workload);
-        foreach (KeyValuePair<string, object> kv in parameters)
+        ReportSections.WriteJsonFile(path, c, tier, j =>
         {
-            switch (kv.Value)
+            j.WriteString("workload", workload);
+            foreach (KeyValuePair<string, object> kv in parameters)
             {
-                case string s: j.WriteString(kv.Key, s); break;
-                case double d: j.WriteNumber(kv.Key, d); break;
-                case int i: j.WriteNumber(kv.Key, i); break;
-                case long l: j.WriteNumber(kv.Key, l); break;
-                default: j.WriteString(kv.Key, Convert.ToString(kv.Value, Inv)); break;
+                switch (kv.Value)
+                {
+                    case string s: j.WriteString(kv.Key, s); break;
+                    case double d: j.WriteNumber(kv.Key, d); break;
+                    case int i: j.WriteNumber(kv.Key, i); break;
+                    case long l: j.WriteNumber(kv.Key, l); break;
+                    default: j.WriteString(kv.Key, Convert.ToString(kv.Value, Inv)); break;
+                }
             }
-        }
-        j.WriteNumber("ops", result.Ops);
-        j.WriteNumber("reads", result.Reads);
-        j.WriteNumber("writes", result.Writes);
-        j.WriteNumber("ops_per_s", Math.Round(result.OpsPerSecond, 1));
-        j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
-        j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));
-        j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));
-        j.WriteNumber("ops_s", Math.Round(result.OpsSeconds, 4));
-        j.WriteNumber("mismatches", result.Mismatches);
-        LatencyJson.Write(j, "latency_us", result.OpLatency);
-        j.WriteNumber("faults_timed", result.FaultLatency.Count);
-        LatencyJson.Write(j, "fault_latency_us", result.FaultLatency);
-        ReportSections.WriteTierJson(j, c, tier, run, _peakRss);
-        j.WriteNumber("limit_bytes", run.LimitBytes);
-        j.WriteString("pages", source.Description);
-        j.WriteNumber("engines", run.Engines);
-        j.WriteNumber("peak_charged_bytes", tier.DefaultGroup.PeakChargedBytes);
-        ReportSections.WriteCountersAndTunables(j, c, tier);
-        j.WriteEndObject();
+            j.WriteNumber("ops", result.Ops);
+            j.WriteNumber("reads", result.Reads);
+            j.WriteNumber("writes", result.Writes);
+            j.WriteNumber("ops_per_s", Math.Round(result.OpsPerSecond, 1));
+            j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
+            j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));
+            j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));
+            j.WriteNumber("ops_s", Math.Round(result.OpsSeconds, 4));
+            j.WriteNumber("mismatches", result.Mismatches);
+            LatencyJson.Write(j, "latency_us", result.OpLatency);
+            j.WriteNumber("faults_timed", result.FaultLatency.Count);
+            LatencyJson.Write(j, "fault_latency_us", result.FaultLatency);
+            ReportSections.WriteTierJson(j, c, tier, run, _peakRss);
+            j.WriteNumber("limit_bytes", run.LimitBytes);
+            j.WriteString("pages", source.Description);
+            j.WriteNumber("engines", run.Engines);
+            j.WriteNumber("peak_charged_bytes", tier.DefaultGroup.PeakChargedBytes);
+        });
     }
 }

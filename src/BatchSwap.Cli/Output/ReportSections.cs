@@ -47,14 +47,25 @@ internal static class ReportSections
         j.WriteString("compressor", run.Compressor);
     }
 
-    /// <summary>The "counters" and "tunables" JSON objects.</summary>
-    public static void WriteCountersAndTunables(Utf8JsonWriter j, CounterSnapshot c, MemoryTier tier)
+    /// <summary>Writes <see cref="WriteJsonObject"/> to a new indented JSON file at <paramref name="path"/>.</summary>
+    public static void WriteJsonFile(string path, CounterSnapshot c, MemoryTier tier, Action<Utf8JsonWriter> writeResults)
     {
+        using FileStream f = File.Create(path);
+        using var j = new Utf8JsonWriter(f, new JsonWriterOptions { Indented = true });
+        WriteJsonObject(j, c, tier, writeResults);
+    }
+
+    /// <summary>One JSON object: what <paramref name="writeResults"/> writes, then the "counters" and "tunables" objects.</summary>
+    public static void WriteJsonObject(Utf8JsonWriter j, CounterSnapshot c, MemoryTier tier, Action<Utf8JsonWriter>? writeResults = null)
+    {
+        j.WriteStartObject();
+        writeResults?.Invoke(j);
         j.WriteStartObject("counters");
         foreach (KeyValuePair<string, long> kv in c.All()) j.WriteNumber(kv.Key, kv.Value);
         j.WriteEndObject();
         j.WriteStartObject("tunables");
         foreach (KeyValuePair<string, string> kv in tier.Tunables.All()) j.WriteString(kv.Key, kv.Value);
+        j.WriteEndObject();
         j.WriteEndObject();
     }
 

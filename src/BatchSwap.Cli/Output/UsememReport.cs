@@ -33,31 +33,29 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
     /// <summary>Writes one JSON object with the results and every counter.</summary>
     public void WriteJson(string path)
     {
-        using FileStream f = File.Create(path);
-        using var j = new Utf8JsonWriter(f, new JsonWriterOptions { Indented = true });
         CounterSnapshot c = result.Counters;
-        j.WriteStartObject();
-        j.WriteString("workload", "usemem");
-        j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
-        j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));
-        j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));
-        j.WriteNumber("pass_s", Math.Round(result.PassSeconds, 4));
-        j.WriteNumber("mismatches", result.Mismatches);
-        j.WriteNumber("faults_timed", result.FaultLatency.Count);
-        LatencyJson.Write(j, "fault_latency_us", result.FaultLatency);
-        ReportSections.WriteTierJson(j, c, tier, run, _peakRss);
-        j.WriteNumber("workers", options.Workers);
-        j.WriteNumber("size_per_worker_bytes", options.SizePerWorker);
-        j.WriteNumber("limit_bytes", run.LimitBytes);
-        j.WriteNumber("passes", options.Passes);
-        j.WriteNumber("order", options.Order);
-        j.WriteString("access", AccessPattern.FormatOrder(options.Access));
-        j.WriteString("pages", source.Description);
-        j.WriteNumber("engines", run.Engines);
-        j.WriteNumber("nodes", run.Nodes);
-        j.WriteNumber("swap_devices", run.SwapDevices);
-        j.WriteNumber("peak_charged_bytes", tier.DefaultGroup.PeakChargedBytes);
-        ReportSections.WriteCountersAndTunables(j, c, tier);
-        j.WriteEndObject();
+        ReportSections.WriteJsonFile(path, c, tier, j =>
+        {
+            j.WriteString("workload", "usemem");
+            j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
+            j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));
+            j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));
+            j.WriteNumber("pass_s", Math.Round(result.PassSeconds, 4));
+            j.WriteNumber("mismatches", result.Mismatches);
+            j.WriteNumber("faults_timed", result.FaultLatency.Count);
+            LatencyJson.Write(j, "fault_latency_us", result.FaultLatency);
+            ReportSections.WriteTierJson(j, c, tier, run, _peakRss);
+            j.WriteNumber("workers", options.Workers);
+            j.WriteNumber("size_per_worker_bytes", options.SizePerWorker);
+            j.WriteNumber("limit_bytes", run.LimitBytes);
+            j.WriteNumber("passes", options.Passes);
+            j.WriteNumber("order", options.Order);
+            j.WriteString("access", AccessPattern.FormatOrder(options.Access));
+            j.WriteString("pages", source.Description);
+            j.WriteNumber("engines", run.Engines);
+            j.WriteNumber("nodes", run.Nodes);
+            j.WriteNumber("swap_devices", run.SwapDevices);
+            j.WriteNumber("peak_charged_bytes", tier.DefaultGroup.PeakChargedBytes);
+        });
     }
 }
