@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
+using BatchSwap.Cli.Output;
 using BatchSwap.Stats;
 using BatchSwap.Workloads.PageSources;
 using BatchSwap.Workloads.Workloads;
@@ -52,14 +53,7 @@ internal static class StatCommand
         using var ms = new MemoryStream();
         using (var j = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
         {
-            j.WriteStartObject();
-            j.WriteStartObject("counters");
-            foreach (KeyValuePair<string, long> kv in c.All()) j.WriteNumber(kv.Key, kv.Value);
-            j.WriteEndObject();
-            j.WriteStartObject("tunables");
-            foreach (KeyValuePair<string, string> kv in tier.Tunables.All()) j.WriteString(kv.Key, kv.Value);
-            j.WriteEndObject();
-            j.WriteEndObject();
+            ReportSections.WriteJsonObject(j, c, tier);
         }
         return Encoding.UTF8.GetString(ms.ToArray());
     }

@@ -21,73 +21,49 @@ internal sealed class OpsReport(string workload, string describe, IReadOnlyDicti
     public void WriteText(TextWriter w)
     {
         CounterSnapshot c = result.Counters;
-        w.WriteLine(SummaryLine());
-        w.WriteLine(string.Create(Inv, $"  pages       {source.Description}"));
-        w.WriteLine(string.Create(Inv, $"  engines     {tier.EnginesDescription}, batch size {tier.Tunables.CompressBatchSize}"));
+        ReportSections.WriteHeader(w, SummaryLine(), source, tier);
         w.WriteLine(string.Create(Inv, $"  ops         {result.Ops} ({result.Reads} reads, {result.Writes} writes)"));
         w.WriteLine(string.Create(Inv, $"  time        fill {result.FillSeconds:F2} s, ops {result.OpsSeconds:F2} s, wall {result.WallSeconds:F2} s"));
         w.WriteLine(string.Create(Inv, $"  throughput  {result.OpsPerSecond:F0} ops/s, {result.ThroughputMiBps:F1} MiB/s"));
         w.WriteLine($"  latency     {result.OpLatency.Format()}");
         w.WriteLine($"  fault-in    {result.FaultLatency.Format()}");
-        long stored = c.Gauge("stored_pages"), pool = c.Gauge("pool_total_size");
-        w.WriteLine(string.Create(Inv, $"  zswap       zswpout {c[Counter.Zswpout]}, zswpin {c[Counter.Zswpin]}, zswpwb {c[Counter.Zswpwb]}, stored {stored} pages in {ByteSize.Format(pool)} (ratio {(pool == 0 ? 0 : (double)stored * 4096 / pool):F2})"));
-        w.WriteLine(string.Create(Inv, $"  swap        pswpout {c[Counter.Pswpout]}, pswpin {c[Counter.Pswpin]}"));
-        w.WriteLine(string.Create(Inv, $"  memory      peak RSS {ByteSize.Format(_peakRss)}, peak charged {ByteSize.Format(tier.DefaultGroup.PeakChargedBytes)} of {ByteSize.Format(tier.DefaultGroup.LimitBytes)}"));
-        w.WriteLine("counters:");
-        foreach (KeyValuePair<string, long> kv in c.All())
-            w.WriteLine(string.Create(Inv, $"  {kv.Key,-30} {kv.Value,16}"));
+        ReportSections.WriteTier(w, c, tier, _peakRss);
     }
 
     public void WriteJson(string path)
     {
-        using FileStream f = File.Create(path);
-        using var j = new Utf8JsonWriter(f, new JsonWriterOptions { Indented = true });
         CounterSnapshot c = result.Counters;
-        j.WriteStartObject();
-        j.WriteString("workload", workload);
-        foreach (KeyValuePair<string, object> kv in parameters)
+        ReportSections.WriteJsonFile(path, c, tier, j =>
         {
-            switch (kv.Value)
+            j.WriteString("workload", workload);
+            foreach (KeyValuePair<string, object> kv in parameters)
             {
-                case string s: j.WriteString(kv.Key, s); break;
-                case double d: j.WriteNumber(kv.Key, d); break;
-                case int i: j.WriteNumber(kv.Key, i); break;
-                case long l: j.WriteNumber(kv.Key, l); break;
-                default: j.WriteString(kv.Key, Convert.ToString(kv.Value, Inv)); break;
+                switch (kv.Value)
+                {
+                    case string s: j.WriteString(kv.Key, s); break;
+                    case double d: j.WriteNumber(kv.Key, d); break;
+                    case int i: j.WriteNumber(kv.Key, i); break;
+                    case long l: j.WriteNumber(kv.Key, l); break;
+                    default: j.WriteString(kv.Key, Convert.ToString(kv.Value, Inv)); break;
+                }
             }
-        }
-        j.WriteNumber("ops", result.Ops);
-        j.WriteNumber("reads", result.Reads);
-        j.WriteNumber("writes", result.Writes);
-        j.WriteNumber("ops_per_s", Math.Round(result.OpsPerSecond, 1));
-        j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
-        j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));
-        j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));
-        j.WriteNumber("ops_s", Math.Round(result.OpsSeconds, 4));
-        j.WriteNumber("mismatches", result.Mismatches);
-        LatencyJson.Write(j, "latency_us", result.OpLatency);
-        j.WriteNumber("faults_timed", result.FaultLatency.Count);
-        LatencyJson.Write(j, "fault_latency_us", result.FaultLatency);
-        j.WriteNumber("zswpout", c[Counter.Zswpout]);
-        j.WriteNumber("zswpin", c[Counter.Zswpin]);
-        j.WriteNumber("pswpout", c[Counter.Pswpout]);
-        j.WriteNumber("pswpin", c[Counter.Pswpin]);
-        j.WriteNumber("zswpwb", c[Counter.Zswpwb]);
-        j.WriteNumber("stored_pages", c.Gauge("stored_pages"));
-        j.WriteNumber("pool_total_size", c.Gauge("pool_total_size"));
-        j.WriteNumber("peak_rss_bytes", _peakRss);
-        j.WriteNumber("batch_size", tier.Tunables.CompressBatchSize);
-        j.WriteString("compressor", run.Compressor);
-        j.WriteNumber("limit_bytes", run.LimitBytes);
-        j.WriteString("pages", source.Description);
-        j.WriteNumber("engines", run.Engines);
-        j.WriteNumber("peak_charged_bytes", tier.DefaultGroup.PeakChargedBytes);
-        j.WriteStartObject("counters");
-        foreach (KeyValuePair<string, long> kv in c.All()) j.WriteNumber(kv.Key, kv.Value);
-        j.WriteEndObject();
-        j.WriteStartObject("tunables");
-        foreach (KeyValuePair<string, string> kv in tier.Tunables.All()) j.WriteString(kv.Key, kv.Value);
-        j.WriteEndObject();
-        j.WriteEndObject();
+            j.WriteNumber("ops", result.Ops);
+            j.WriteNumber("reads", result.Reads);
+            j.WriteNumber("writes", result.Writes);
+            j.WriteNumber("ops_per_s", Math.Round(result.OpsPerSecond, 1));
+            j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
+            j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));
+            j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));
+            j.WriteNumber("ops_s", Math.Round(result.OpsSeconds, 4));
+            j.WriteNumber("mismatches", result.Mismatches);
+            LatencyJson.Write(j, "latency_us", result.OpLatency);
+            j.WriteNumber("faults_timed", result.FaultLatency.Count);
+            LatencyJson.Write(j, "fault_latency_us", result.FaultLatency);
+            ReportSections.WriteTierJson(j, c, tier, run, _peakRss);
+            j.WriteNumber("limit_bytes", run.LimitBytes);
+            j.WriteString("pages", source.Description);
+            j.WriteNumber("engines", run.Engines);
+            j.WriteNumber("peak_charged_bytes", tier.DefaultGroup.PeakChargedBytes);
+        });
     }
 }

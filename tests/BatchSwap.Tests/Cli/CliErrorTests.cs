@@ -1,18 +1,9 @@
-using BatchSwap.Cli;
 
 namespace BatchSwap.Tests.Cli;
 
 /// <summary>Bad input gets one clear line on stderr and exit code 2, never a stack trace.</summary>
 public sealed class CliErrorTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Theory]
     [InlineData("--size", "0", "--size")]
     [InlineData("--size", "-5MiB", "--size")]
@@ -31,7 +22,7 @@ public sealed class CliErrorTests
     [InlineData("--inject", "meteor=0.1", "accepted: swap-write")]
     public void BadInputIsOneLineAndExitCode2(string option, string value, string mustMention)
     {
-        (int code, _, string err) = Run("usemem", option, value, "--size", option == "--size" ? value : "1MiB", "--quiet");
+        (int code, _, string err) = CliHarness.Run("usemem", option, value, "--size", option == "--size" ? value : "1MiB", "--quiet");
         Assert.Equal(2, code);
         Assert.Contains(mustMention, err);
         Assert.Single(err.TrimEnd('\n').Split('\n'));
@@ -45,7 +36,7 @@ public sealed class CliErrorTests
         File.WriteAllBytes(path, new byte[4096 * 3 + 100]);
         try
         {
-            (int code, _, string err) = Run("usemem", "--pages", path, "--size", "1MiB");
+            (int code, _, string err) = CliHarness.Run("usemem", "--pages", path, "--size", "1MiB");
             Assert.Equal(2, code);
             Assert.Contains("4096", err);
         }
@@ -55,7 +46,7 @@ public sealed class CliErrorTests
     [Fact]
     public void UnknownOptionIsOneLine()
     {
-        (int code, _, string err) = Run("usemem", "--frobnicate");
+        (int code, _, string err) = CliHarness.Run("usemem", "--frobnicate");
         Assert.Equal(2, code);
         Assert.Single(err.TrimEnd('\n').Split('\n'));
     }
@@ -66,7 +57,7 @@ public sealed class CliErrorTests
         string json = Path.Combine(Path.GetTempPath(), $"bs-test-{Guid.NewGuid():N}.json");
         try
         {
-            (int code, string o, string err) = Run("usemem", "--workers", "2", "--size", "12MiB", "--limit", "12MiB", "--passes", "1",
+            (int code, string o, string err) = CliHarness.Run("usemem", "--workers", "2", "--size", "12MiB", "--limit", "12MiB", "--passes", "1",
                 "--pages", TestPageFile.Create(256), "--json", json);
             Assert.True(code == 0, err);
             Assert.Contains("mismatches 0", o);

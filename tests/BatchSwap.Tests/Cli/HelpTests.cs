@@ -1,4 +1,3 @@
-using BatchSwap.Cli;
 
 namespace BatchSwap.Tests.Cli;
 
@@ -15,11 +14,11 @@ public sealed class HelpTests
     [InlineData("stress", "--inject")]
     public void EveryCommandHasHelpWithDefaults(string command, string mustShow)
     {
-        var o = new StringWriter();
-        Assert.Equal(0, Program.Run([command, "--help"], o, new StringWriter()));
-        Assert.Contains(mustShow, o.ToString());
-        var root = new StringWriter();
-        Assert.Equal(0, Program.Run(["--help"], root, new StringWriter()));
-        Assert.Contains(command, root.ToString());
+        (int code, string o, _) = CliHarness.Run(command, "--help");
+        Assert.Equal(0, code);
+        Assert.Contains(mustShow, o);
+        (code, string root, _) = CliHarness.Run("--help");
+        Assert.Equal(0, code);
+        Assert.Contains(command, root);
     }
 }

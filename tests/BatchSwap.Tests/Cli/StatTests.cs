@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BatchSwap.Cli;
 
 namespace BatchSwap.Tests.Cli;
 
@@ -9,10 +8,9 @@ public sealed class StatTests
     [Fact]
     public void TextIsNameValueLinesAndTunables()
     {
-        var o = new StringWriter();
-        int code = Program.Run(["stat", "--limit", "12MiB", "--engines", "1", "--run-usemem", "16MiB", "--pages", TestPageFile.Create(256)], o, new StringWriter());
+        (int code, string o, _) = CliHarness.Run("stat", "--limit", "12MiB", "--engines", "1", "--run-usemem", "16MiB", "--pages", TestPageFile.Create(256));
         Assert.Equal(0, code);
-        string[] lines = o.ToString().TrimEnd('\n').Split('\n');
+        string[] lines = o.TrimEnd('\n').Split('\n');
         Assert.Contains(lines, l => l.StartsWith("zswpout ", StringComparison.Ordinal) && long.Parse(l.Split(' ')[1]) > 0);
         Assert.Contains(lines, l => l.StartsWith("pswpout ", StringComparison.Ordinal));
         Assert.Contains("# tunables", lines);
@@ -23,10 +21,9 @@ public sealed class StatTests
     [Fact]
     public void JsonHasCountersAndTunables()
     {
-        var o = new StringWriter();
-        int code = Program.Run(["stat", "--limit", "12MiB", "--json", "--batch-size", "8"], o, new StringWriter());
+        (int code, string o, _) = CliHarness.Run("stat", "--limit", "12MiB", "--json", "--batch-size", "8");
         Assert.Equal(0, code);
-        using var doc = JsonDocument.Parse(o.ToString());
+        using var doc = JsonDocument.Parse(o);
         Assert.Equal(0, doc.RootElement.GetProperty("counters").GetProperty("zswpout").GetInt64());
         Assert.Equal("8", doc.RootElement.GetProperty("tunables").GetProperty("vm.compress-batchsize").GetString());
     }

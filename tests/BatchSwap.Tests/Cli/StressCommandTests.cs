@@ -1,22 +1,13 @@
-using BatchSwap.Cli;
 
 namespace BatchSwap.Tests.Cli;
 
 /// <summary><c>batchswap stress</c>: a short run prints the report and passes; bad options are one line, exit 2.</summary>
 public sealed class StressCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
-
     [Fact]
     public void ShortRunWithFaultsPrintsTheReportAndPasses()
     {
-        (int code, string o, string err) = Run("stress", "--seconds", "1", "--threads", "3", "--memory", "16MiB", "--max-region-pages", "256",
+        (int code, string o, string err) = CliHarness.Run("stress", "--seconds", "1", "--threads", "3", "--memory", "16MiB", "--max-region-pages", "256",
             "--inject", "swap-read=0.05,compress=0.05,engine-throw=0.05", "--quiet");
         Assert.True(code == 0, o + err);
         Assert.Contains("| pages lost | 0 |", o);
@@ -28,7 +19,7 @@ public sealed class StressCommandTests
     [Fact]
     public void UsememTakesInjectAndStillReadsEveryPageBack()
     {
-        (int code, string o, string err) = Run("usemem", "--workers", "1", "--size", "24MiB", "--limit", "12MiB", "--passes", "2",
+        (int code, string o, string err) = CliHarness.Run("usemem", "--workers", "1", "--size", "24MiB", "--limit", "12MiB", "--passes", "2",
             "--inject", "compress=0.2,swap-write=0.1", "--quiet");
         Assert.True(code == 0, o + err);
         Assert.Contains("mismatches 0", o);
@@ -41,7 +32,7 @@ public sealed class StressCommandTests
     [InlineData("--inject", "swap-write=x", "swap-write")]
     public void BadOptionsAreOneLineAndExitCode2(string option, string value, string mustMention)
     {
-        (int code, _, string err) = Run("stress", option, value, "--quiet");
+        (int code, _, string err) = CliHarness.Run("stress", option, value, "--quiet");
         Assert.Equal(2, code);
         Assert.Contains(mustMention, err);
         Assert.Single(err.TrimEnd('\n').Split('\n'));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using BatchSwap.Cli;
 
 namespace BatchSwap.Tests.Cli;
 
@@ -12,11 +11,9 @@ public sealed class SweepTests
         string dir = Path.Combine(Path.GetTempPath(), $"bs-sweep-{Guid.NewGuid():N}");
         try
         {
-            var o = new StringWriter();
-            var e = new StringWriter();
-            int code = Program.Run(["sweep", "--workers", "2", "--size", "12MiB", "--limit", "12MiB", "--passes", "1", "--engines", "1",
-                "--batch-sizes", "8", "--pages", TestPageFile.Create(256), "--out", dir], o, e);
-            Assert.True(code == 0, e.ToString());
+            (int code, string o, string e) = CliHarness.Run("sweep", "--workers", "2", "--size", "12MiB", "--limit", "12MiB", "--passes", "1", "--engines", "1",
+                "--batch-sizes", "8", "--pages", TestPageFile.Create(256), "--out", dir);
+            Assert.True(code == 0, e);
             string csv = File.ReadAllText(Path.Combine(dir, "results.csv"));
             string[] rows = csv.TrimEnd('\n').Split('\n');
             Assert.Equal(3, rows.Length);
@@ -31,12 +28,12 @@ public sealed class SweepTests
             Assert.True(points[1].GetProperty("vs_batch1").GetDouble() > 0);
             Assert.True(points[1].GetProperty("fault_latency_us").GetProperty("count").GetInt64() > 0);
             Assert.Contains("× batch 1", File.ReadAllText(Path.Combine(dir, "results.md")));
-            Assert.Contains("× batch 1", o.ToString());
+            Assert.Contains("× batch 1", o);
             byte[] png = File.ReadAllBytes(Path.Combine(dir, "throughput-vs-batch_size.png"));
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
             foreach (string name in new[] { "compression_ratio", "zswpwb", "fault_p99" })
                 Assert.True(File.Exists(Path.Combine(dir, $"{name}-vs-batch_size.png")), name);
-            Assert.Contains("sweep [2/2]", e.ToString());
+            Assert.Contains("sweep [2/2]", e);
         }
         finally
         {
@@ -52,11 +49,9 @@ public sealed class SweepTests
     [InlineData("--repeat", "0", "--repeat")]
     public void BadListsAreOneLineAndExitCode2(string option, string value, string mustMention)
     {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(["sweep", "--size", "1MiB", option, value, "--out", Path.Combine(Path.GetTempPath(), $"bs-sweep-{Guid.NewGuid():N}")], o, e);
+        (int code, _, string e) = CliHarness.Run("sweep", "--size", "1MiB", option, value, "--out", Path.Combine(Path.GetTempPath(), $"bs-sweep-{Guid.NewGuid():N}"));
         Assert.Equal(2, code);
-        Assert.Contains(mustMention, e.ToString());
-        Assert.Single(e.ToString().TrimEnd('\n').Split('\n'));
+        Assert.Contains(mustMention, e);
+        Assert.Single(e.TrimEnd('\n').Split('\n'));
     }
 }

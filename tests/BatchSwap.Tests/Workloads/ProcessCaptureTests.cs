@@ -1,4 +1,3 @@
-using BatchSwap.Cli;
 using BatchSwap.Workloads.PageSources;
 
 namespace BatchSwap.Tests.Workloads;
@@ -47,10 +46,9 @@ public sealed class ProcessCaptureTests
     [Fact]
     public void MissingPidIsOneLineAndExitCode2()
     {
-        var e = new StringWriter();
-        int code = Program.Run(["capture", "--pid", "2147483000", "--out", Path.Combine(Path.GetTempPath(), "never.pages")], new StringWriter(), e);
+        (int code, _, string e) = Cli.CliHarness.Run("capture", "--pid", "2147483000", "--out", Path.Combine(Path.GetTempPath(), "never.pages"));
         Assert.Equal(2, code);
-        Assert.Contains("2147483000", e.ToString());
-        Assert.Single(e.ToString().TrimEnd('\n').Split('\n'));
+        Assert.Contains("2147483000", e);
+        Assert.Single(e.TrimEnd('\n').Split('\n'));
     }
 }

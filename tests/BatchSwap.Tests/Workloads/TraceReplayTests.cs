@@ -1,4 +1,3 @@
-using BatchSwap.Cli;
 using BatchSwap.Workloads.Workloads;
 
 namespace BatchSwap.Tests.Workloads;
@@ -41,12 +40,10 @@ public sealed class TraceReplayTests
         File.WriteAllLines(trace, lines);
         try
         {
-            var o = new StringWriter();
-            var e = new StringWriter();
-            int code = Program.Run(["replay", "--trace", trace, "--limit", "12MiB", "--engines", "1", "--pages", Cli.TestPageFile.Create(256), "--json", json], o, e);
-            Assert.True(code == 0, e.ToString());
-            Assert.Contains("mismatches 0", o.ToString());
-            Assert.Contains("ops/s", o.ToString());
+            (int code, string o, string e) = Cli.CliHarness.Run("replay", "--trace", trace, "--limit", "12MiB", "--engines", "1", "--pages", Cli.TestPageFile.Create(256), "--json", json);
+            Assert.True(code == 0, e);
+            Assert.Contains("mismatches 0", o);
+            Assert.Contains("ops/s", o);
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
             Assert.Equal(18_000, doc.RootElement.GetProperty("ops").GetInt64());
             Assert.True(doc.RootElement.GetProperty("latency_us").GetProperty("count").GetInt64() == 18_000);
@@ -66,11 +63,10 @@ public sealed class TraceReplayTests
         File.WriteAllText(trace, "0,1,r\n0,2,x\n");
         try
         {
-            var e = new StringWriter();
-            int code = Program.Run(["replay", "--trace", trace, "--limit", "12MiB"], new StringWriter(), e);
+            (int code, _, string e) = Cli.CliHarness.Run("replay", "--trace", trace, "--limit", "12MiB");
             Assert.Equal(2, code);
-            Assert.Contains("line 2", e.ToString());
-            Assert.Single(e.ToString().TrimEnd('\n').Split('\n'));
+            Assert.Contains("line 2", e);
+            Assert.Single(e.TrimEnd('\n').Split('\n'));
         }
         finally { File.Delete(trace); }
     }
@@ -78,11 +74,9 @@ public sealed class TraceReplayTests
     [Fact]
     public void ZipfCommandRuns()
     {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = Program.Run(["zipf", "--size", "4MiB", "--limit", "12MiB", "--ops", "2000", "--engines", "1", "--quiet"], o, e);
-        Assert.True(code == 0, e.ToString());
-        Assert.Contains("mismatches 0", o.ToString());
-        Assert.Contains("ops/s", o.ToString());
+        (int code, string o, string e) = Cli.CliHarness.Run("zipf", "--size", "4MiB", "--limit", "12MiB", "--ops", "2000", "--engines", "1", "--quiet");
+        Assert.True(code == 0, e);
+        Assert.Contains("mismatches 0", o);
+        Assert.Contains("ops/s", o);
     }
 }

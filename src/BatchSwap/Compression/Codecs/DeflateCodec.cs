@@ -49,9 +49,6 @@ public sealed class DeflateCodec : ICodec
     /// </summary>
     public const int DefaultLevel = 2;
 
-    /// <summary>memLevel passed to deflateInit2 (zlib's default).</summary>
-    private const int MemLevel = 8;
-
     /// <summary>The backend actually used by contexts.</summary>
     private readonly DeflateBackend _backend;
 
@@ -113,182 +110,63 @@ public sealed class DeflateCodec : ICodec
 
     /// <inheritdoc />
     public IPageCodecContext CreateContext() =>
-        _backend == DeflateBackend.RuntimeZlibNg ? new RuntimeContext(Level) : new SystemContext(Level);
+        _backend == DeflateBackend.RuntimeZlibNg ? new ZlibContext<PalZStream>(Level) : new ZlibContext<ZStream>(Level);
 
-    /// <summary>System zlib: one deflate and one inflate z_stream in native memory, reset per page.</summary>
-    private sealed unsafe class SystemContext : IPageCodecContext
+    /// <summary>
+    /// One deflate and one inflate stream of <typeparamref name="TStream"/>'s zlib in native memory, opened once per
+    /// context and started per page (system zlib: deflateReset/inflateReset; runtime zlib-ng: DeflateInit2_ and
+    /// DeflateEnd around each page, InflateReset2_).
+    /// </summary>
+    private sealed unsafe class ZlibContext<TStream> : IPageCodecContext
+        where TStream : unmanaged, IZlibStream<TStream>
     {
-        /// <summary>The deflate stream; initialised once, deflateReset per page.</summary>
-        private ZStream* _deflate;
-
-        /// <summary>The inflate stream; initialised once, inflateReset per page.</summary>
-        private ZStream* _inflate;
-
-        public SystemContext(int level)
-        {
-            _deflate = (ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZStream));
-            _inflate = (ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZStream));
-            int rc = SystemZlib.DeflateInit2(_deflate, level, Zlib.Deflated, Zlib.RawWindowBits, MemLevel, Zlib.DefaultStrategy, SystemZlib.Version, sizeof(ZStream));
-            if (rc != Zlib.Ok)
-            {
-                NativeMemory.Free(_deflate);
-                _deflate = null;
-                Free();
-                throw new InvalidOperationException($"deflateInit2_ failed: {rc}");
-            }
-
-            rc = SystemZlib.InflateInit2(_inflate, Zlib.RawWindowBits, SystemZlib.Version, sizeof(ZStream));
-            if (rc != Zlib.Ok)
-            {
-                NativeMemory.Free(_inflate);
-                _inflate = null;
-                Free();
-                throw new InvalidOperationException($"inflateInit2_ failed: {rc}");
-            }
-        }
-
-        ~SystemContext() => Free();
-
-        public CodecStatus Compress(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
-        {
-            ObjectDisposedException.ThrowIf(_deflate == null, this);
-            written = 0;
-            ZStream* z = _deflate;
-            if (SystemZlib.DeflateReset(z) != Zlib.Ok)
-            {
-                return CodecStatus.Failed;
-            }
-
-            int rc;
-            byte empty;
-            fixed (byte* src = source)
-            fixed (byte* dst = destination)
-            {
-                z->NextIn = src;
-                z->AvailIn = (uint)source.Length;
-                z->NextOut = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
-                z->AvailOut = (uint)destination.Length;
-                rc = SystemZlib.Deflate(z, Zlib.Finish);
-                z->NextIn = null;
-                z->NextOut = null;
-            }
-
-            CodecStatus status = Zlib.DeflateStatus(rc);
-            if (status == CodecStatus.Ok)
-            {
-                written = destination.Length - (int)z->AvailOut;
-            }
-
-            return status;
-        }
-
-        public CodecStatus Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
-        {
-            ObjectDisposedException.ThrowIf(_inflate == null, this);
-            ZStream* z = _inflate;
-            if (SystemZlib.InflateReset(z) != Zlib.Ok)
-            {
-                return CodecStatus.Failed;
-            }
-
-            int rc;
-            byte empty;
-            fixed (byte* src = source)
-            fixed (byte* dst = destination)
-            {
-                z->NextIn = src;
-                z->AvailIn = (uint)source.Length;
-                z->NextOut = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
-                z->AvailOut = (uint)destination.Length;
-                rc = SystemZlib.Inflate(z, Zlib.Finish);
-                z->NextIn = null;
-                z->NextOut = null;
-            }
-
-            return Zlib.InflateStatus(rc, z->AvailIn, z->AvailOut);
-        }
-
-        public void Dispose()
-        {
-            Free();
-            GC.SuppressFinalize(this);
-        }
-
-        /// <summary>Ends and frees both streams; idempotent.</summary>
-        private void Free()
-        {
-            if (_deflate != null)
-            {
-                SystemZlib.DeflateEnd(_deflate);
-                NativeMemory.Free(_deflate);
-                _deflate = null;
-            }
-
-            if (_inflate != null)
-            {
-                SystemZlib.InflateEnd(_inflate);
-                NativeMemory.Free(_inflate);
-                _inflate = null;
-            }
-        }
-    }
-
-    /// <summary>Runtime zlib-ng: deflate stream initialised per page (no DeflateReset export), inflate stream reset per page.</summary>
-    private sealed unsafe class RuntimeContext : IPageCodecContext
-    {
-        /// <summary>The deflate level passed to every DeflateInit2_.</summary>
+        /// <summary>The deflate level.</summary>
         private readonly int _level;
 
-        /// <summary>PAL stream for deflate; its native state exists only during <see cref="Compress"/>.</summary>
-        private PalZStream* _deflate;
+        /// <summary>The deflate stream.</summary>
+        private TStream* _deflate;
 
-        /// <summary>PAL stream for inflate; initialised once, InflateReset2_ per page.</summary>
-        private PalZStream* _inflate;
+        /// <summary>The inflate stream.</summary>
+        private TStream* _inflate;
 
-        public RuntimeContext(int level)
+        public ZlibContext(int level)
         {
             _level = level;
-            _deflate = (PalZStream*)NativeMemory.AllocZeroed((nuint)sizeof(PalZStream));
-            _inflate = (PalZStream*)NativeMemory.AllocZeroed((nuint)sizeof(PalZStream));
-            int rc = RuntimeZlib.InflateInit2(_inflate, Zlib.RawWindowBits);
+            _deflate = (TStream*)NativeMemory.AllocZeroed((nuint)sizeof(TStream));
+            _inflate = (TStream*)NativeMemory.AllocZeroed((nuint)sizeof(TStream));
+            int rc = TStream.OpenDeflate(_deflate, level);
+            if (rc != Zlib.Ok)
+            {
+                NativeMemory.Free(_deflate);
+                _deflate = null;
+                Free();
+                throw new InvalidOperationException($"{TStream.OpenDeflateName} failed: {rc}");
+            }
+
+            rc = TStream.OpenInflate(_inflate);
             if (rc != Zlib.Ok)
             {
                 NativeMemory.Free(_inflate);
                 _inflate = null;
                 Free();
-                throw new InvalidOperationException($"CompressionNative_InflateInit2_ failed: {rc}");
+                throw new InvalidOperationException($"{TStream.OpenInflateName} failed: {rc}");
             }
         }
 
-        ~RuntimeContext() => Free();
+        ~ZlibContext() => Free();
 
         public CodecStatus Compress(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
         {
             ObjectDisposedException.ThrowIf(_deflate == null, this);
             written = 0;
-            PalZStream* z = _deflate;
-            if (RuntimeZlib.DeflateInit2(z, _level, Zlib.Deflated, Zlib.RawWindowBits, MemLevel, Zlib.DefaultStrategy) != Zlib.Ok)
+            TStream* z = _deflate;
+            if (TStream.StartDeflate(z, _level) != Zlib.Ok)
             {
-                *z = default;
                 return CodecStatus.Failed;
             }
 
-            int rc;
-            byte empty;
-            fixed (byte* src = source)
-            fixed (byte* dst = destination)
-            {
-                z->NextIn = src;
-                z->AvailIn = (uint)source.Length;
-                z->NextOut = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
-                z->AvailOut = (uint)destination.Length;
-                rc = RuntimeZlib.Deflate(z, Zlib.Finish);
-            }
-
-            uint availOut = z->AvailOut;
-            RuntimeZlib.DeflateEnd(z);
-            *z = default;
-
+            int rc = Run(z, &TStream.Deflate, source, destination, out _, out uint availOut);
+            TStream.FinishDeflate(z);
             CodecStatus status = Zlib.DeflateStatus(rc);
             if (status == CodecStatus.Ok)
             {
@@ -301,27 +179,14 @@ public sealed class DeflateCodec : ICodec
         public CodecStatus Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
         {
             ObjectDisposedException.ThrowIf(_inflate == null, this);
-            PalZStream* z = _inflate;
-            if (RuntimeZlib.InflateReset2(z, Zlib.RawWindowBits) != Zlib.Ok)
+            TStream* z = _inflate;
+            if (TStream.StartInflate(z) != Zlib.Ok)
             {
                 return CodecStatus.Failed;
             }
 
-            int rc;
-            byte empty;
-            fixed (byte* src = source)
-            fixed (byte* dst = destination)
-            {
-                z->NextIn = src;
-                z->AvailIn = (uint)source.Length;
-                z->NextOut = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
-                z->AvailOut = (uint)destination.Length;
-                rc = RuntimeZlib.Inflate(z, Zlib.Finish);
-                z->NextIn = null;
-                z->NextOut = null;
-            }
-
-            return Zlib.InflateStatus(rc, z->AvailIn, z->AvailOut);
+            int rc = Run(z, &TStream.Inflate, source, destination, out uint availIn, out uint availOut);
+            return Zlib.InflateStatus(rc, availIn, availOut);
         }
 
         public void Dispose()
@@ -330,18 +195,41 @@ public sealed class DeflateCodec : ICodec
             GC.SuppressFinalize(this);
         }
 
-        /// <summary>Ends and frees both streams; idempotent.</summary>
+        /// <summary>One deflate or inflate call with Z_FINISH over the whole page; returns its code and the unused input and output.</summary>
+        private static int Run(TStream* z, delegate*<TStream*, int, int> code, ReadOnlySpan<byte> source, Span<byte> destination, out uint availIn, out uint availOut)
+        {
+            int rc;
+            byte empty;
+            fixed (byte* src = source)
+            fixed (byte* dst = destination)
+            {
+                TStream.NextIn(z) = src;
+                TStream.AvailIn(z) = (uint)source.Length;
+                TStream.NextOut(z) = dst != null ? dst : &empty; // zlib rejects a null next_out even with avail_out == 0
+                TStream.AvailOut(z) = (uint)destination.Length;
+                rc = code(z, Zlib.Finish);
+                TStream.NextIn(z) = null;
+                TStream.NextOut(z) = null;
+            }
+
+            availIn = TStream.AvailIn(z);
+            availOut = TStream.AvailOut(z);
+            return rc;
+        }
+
+        /// <summary>Closes and frees both streams; idempotent.</summary>
         private void Free()
         {
             if (_deflate != null)
             {
+                TStream.CloseDeflate(_deflate);
                 NativeMemory.Free(_deflate);
                 _deflate = null;
             }
 
             if (_inflate != null)
             {
-                RuntimeZlib.InflateEnd(_inflate);
+                TStream.CloseInflate(_inflate);
                 NativeMemory.Free(_inflate);
                 _inflate = null;
             }

@@ -35,6 +35,9 @@ internal static class Zlib
     /// <summary>Z_DEFAULT_STRATEGY.</summary>
     public const int DefaultStrategy = 0;
 
+    /// <summary>memLevel passed to deflateInit2 (zlib's default).</summary>
+    public const int MemLevel = 8;
+
     /// <summary>Negative window bits select raw deflate (RFC 1951, no zlib/gzip wrapper); 15 = 32 KiB, accepts every stream.</summary>
     public const int RawWindowBits = -15;
 
@@ -57,14 +60,84 @@ internal static class Zlib
         _ => CodecStatus.Failed,
     };
 
-    /// <summary>Binds one export or reports failure.</summary>
-    public static bool TryExport(nint library, string name, out nint address) =>
-        NativeLibrary.TryGetExport(library, name, out address);
+    /// <summary>Loads <paramref name="library"/> and binds every export in <paramref name="names"/>, in order, into <paramref name="addresses"/>; false if any is missing.</summary>
+    public static bool TryBind(string library, ReadOnlySpan<string> names, Span<nint> addresses)
+    {
+        if (!NativeLibrary.TryLoad(library, typeof(Zlib).Assembly, null, out nint lib))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (!NativeLibrary.TryGetExport(lib, names[i], out addresses[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// One zlib implementation as <see cref="DeflateCodec"/> drives it: the stream struct <typeparamref name="TSelf"/> and its
+/// entry points. The codec's per-page deflate/inflate code is written once against this interface; the JIT specialises it
+/// per struct, so a page costs no allocation and no virtual call. Open/Close run once per context, Start/Finish per page.
+/// </summary>
+/// <typeparam name="TSelf">The implementation's <c>z_stream</c> layout.</typeparam>
+internal unsafe interface IZlibStream<TSelf>
+    where TSelf : unmanaged, IZlibStream<TSelf>
+{
+    /// <summary>The native function <see cref="OpenDeflate"/> calls, for error messages.</summary>
+    static abstract string OpenDeflateName { get; }
+
+    /// <summary>The native function <see cref="OpenInflate"/> calls, for error messages.</summary>
+    static abstract string OpenInflateName { get; }
+
+    /// <summary>Prepares a zeroed stream for deflate, once per context.</summary>
+    static abstract int OpenDeflate(TSelf* z, int level);
+
+    /// <summary>Readies the deflate stream for a new page.</summary>
+    static abstract int StartDeflate(TSelf* z, int level);
+
+    /// <summary>deflate(z, flush).</summary>
+    static abstract int Deflate(TSelf* z, int flush);
+
+    /// <summary>Called after every page's deflate (whatever it returned).</summary>
+    static abstract void FinishDeflate(TSelf* z);
+
+    /// <summary>Releases the deflate stream's native state, once per context.</summary>
+    static abstract void CloseDeflate(TSelf* z);
+
+    /// <summary>Prepares a zeroed stream for raw inflate, once per context.</summary>
+    static abstract int OpenInflate(TSelf* z);
+
+    /// <summary>Readies the inflate stream for a new page.</summary>
+    static abstract int StartInflate(TSelf* z);
+
+    /// <summary>inflate(z, flush).</summary>
+    static abstract int Inflate(TSelf* z, int flush);
+
+    /// <summary>Releases the inflate stream's native state, once per context.</summary>
+    static abstract void CloseInflate(TSelf* z);
+
+    /// <summary>The stream's next_in.</summary>
+    static abstract ref byte* NextIn(TSelf* z);
+
+    /// <summary>The stream's avail_in.</summary>
+    static abstract ref uint AvailIn(TSelf* z);
+
+    /// <summary>The stream's next_out.</summary>
+    static abstract ref byte* NextOut(TSelf* z);
+
+    /// <summary>The stream's avail_out.</summary>
+    static abstract ref uint AvailOut(TSelf* z);
 }
 
 /// <summary>zlib's <c>z_stream</c> (zlib.h). <c>uLong</c> is <see cref="CULong"/>, so the layout is right on LP64 and LLP64.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal unsafe struct ZStream
+internal unsafe struct ZStream : IZlibStream<ZStream>
 {
     /// <summary>Next input byte.</summary>
     public byte* NextIn;
@@ -107,6 +180,50 @@ internal unsafe struct ZStream
 
     /// <summary>Reserved.</summary>
     public CULong Reserved;
+
+    /// <inheritdoc />
+    public static string OpenDeflateName => "deflateInit2_";
+
+    /// <inheritdoc />
+    public static string OpenInflateName => "inflateInit2_";
+
+    /// <summary>deflateInit2_: the stream lives as long as the context.</summary>
+    public static int OpenDeflate(ZStream* z, int level) =>
+        SystemZlib.DeflateInit2(z, level, Zlib.Deflated, Zlib.RawWindowBits, Zlib.MemLevel, Zlib.DefaultStrategy, SystemZlib.Version, sizeof(ZStream));
+
+    /// <summary>deflateReset.</summary>
+    public static int StartDeflate(ZStream* z, int level) => SystemZlib.DeflateReset(z);
+
+    /// <inheritdoc />
+    public static int Deflate(ZStream* z, int flush) => SystemZlib.Deflate(z, flush);
+
+    /// <summary>Nothing: the stream is reset before the next page.</summary>
+    public static void FinishDeflate(ZStream* z)
+    {
+    }
+
+    /// <summary>deflateEnd.</summary>
+    public static void CloseDeflate(ZStream* z) => SystemZlib.DeflateEnd(z);
+
+    /// <summary>inflateInit2_ with raw window bits.</summary>
+    public static int OpenInflate(ZStream* z) => SystemZlib.InflateInit2(z, Zlib.RawWindowBits, SystemZlib.Version, sizeof(ZStream));
+
+    /// <summary>inflateReset.</summary>
+    public static int StartInflate(ZStream* z) => SystemZlib.InflateReset(z);
+
+    /// <inheritdoc />
+    public static int Inflate(ZStream* z, int flush) => SystemZlib.Inflate(z, flush);
+
+    /// <summary>inflateEnd.</summary>
+    public static void CloseInflate(ZStream* z) => SystemZlib.InflateEnd(z);
+
+    static ref byte* IZlibStream<ZStream>.NextIn(ZStream* z) => ref z->NextIn;
+
+    static ref uint IZlibStream<ZStream>.AvailIn(ZStream* z) => ref z->AvailIn;
+
+    static ref byte* IZlibStream<ZStream>.NextOut(ZStream* z) => ref z->NextOut;
+
+    static ref uint IZlibStream<ZStream>.AvailOut(ZStream* z) => ref z->AvailOut;
 }
 
 /// <summary>The system zlib (<c>libz.so.1</c>), bound once per process through function pointers.</summary>
@@ -147,24 +264,14 @@ internal static unsafe class SystemZlib
 
     static SystemZlib()
     {
-        if (!NativeLibrary.TryLoad(LibraryName, typeof(SystemZlib).Assembly, null, out nint lib))
+        Span<nint> f = stackalloc nint[9];
+        if (!Zlib.TryBind(LibraryName, ["zlibVersion", "deflateInit2_", "deflate", "deflateReset", "deflateEnd", "inflateInit2_", "inflate", "inflateReset", "inflateEnd"], f))
         {
             return;
         }
 
-        if (!Zlib.TryExport(lib, "zlibVersion", out nint version)
-            || !Zlib.TryExport(lib, "deflateInit2_", out nint deflateInit2)
-            || !Zlib.TryExport(lib, "deflate", out nint deflate)
-            || !Zlib.TryExport(lib, "deflateReset", out nint deflateReset)
-            || !Zlib.TryExport(lib, "deflateEnd", out nint deflateEnd)
-            || !Zlib.TryExport(lib, "inflateInit2_", out nint inflateInit2)
-            || !Zlib.TryExport(lib, "inflate", out nint inflate)
-            || !Zlib.TryExport(lib, "inflateReset", out nint inflateReset)
-            || !Zlib.TryExport(lib, "inflateEnd", out nint inflateEnd))
-        {
-            return;
-        }
-
+        (nint version, nint deflateInit2, nint deflate, nint deflateReset, nint deflateEnd, nint inflateInit2, nint inflate, nint inflateReset, nint inflateEnd) =
+            (f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
         Version = ((delegate* unmanaged<byte*>)version)();
         DeflateInit2 = (delegate* unmanaged<ZStream*, int, int, int, int, int, byte*, int, int>)deflateInit2;
         Deflate = (delegate* unmanaged<ZStream*, int, int>)deflate;
@@ -183,7 +290,7 @@ internal static unsafe class SystemZlib
 /// <c>z_stream</c> it keeps behind <see cref="InternalState"/>.
 /// </summary>
 [StructLayout(LayoutKind.Sequential)]
-internal unsafe struct PalZStream
+internal unsafe struct PalZStream : IZlibStream<PalZStream>
 {
     /// <summary>Next input byte.</summary>
     public byte* NextIn;
@@ -202,6 +309,62 @@ internal unsafe struct PalZStream
 
     /// <summary>Free space at <see cref="NextOut"/>.</summary>
     public uint AvailOut;
+
+    /// <inheritdoc />
+    public static string OpenDeflateName => "CompressionNative_DeflateInit2_";
+
+    /// <inheritdoc />
+    public static string OpenInflateName => "CompressionNative_InflateInit2_";
+
+    /// <summary>Nothing: without a DeflateReset export the deflate state exists only while a page is compressed.</summary>
+    public static int OpenDeflate(PalZStream* z, int level) => Zlib.Ok;
+
+    /// <summary>DeflateInit2_ per page; the stream is cleared again if that fails.</summary>
+    public static int StartDeflate(PalZStream* z, int level)
+    {
+        int rc = RuntimeZlib.DeflateInit2(z, level, Zlib.Deflated, Zlib.RawWindowBits, Zlib.MemLevel, Zlib.DefaultStrategy);
+        if (rc != Zlib.Ok)
+        {
+            *z = default;
+        }
+
+        return rc;
+    }
+
+    /// <inheritdoc />
+    public static int Deflate(PalZStream* z, int flush) => RuntimeZlib.Deflate(z, flush);
+
+    /// <summary>DeflateEnd, and the stream is cleared for the next page's DeflateInit2_.</summary>
+    public static void FinishDeflate(PalZStream* z)
+    {
+        RuntimeZlib.DeflateEnd(z);
+        *z = default;
+    }
+
+    /// <summary>Nothing: <see cref="FinishDeflate"/> already ended the page's state.</summary>
+    public static void CloseDeflate(PalZStream* z)
+    {
+    }
+
+    /// <summary>InflateInit2_ with raw window bits.</summary>
+    public static int OpenInflate(PalZStream* z) => RuntimeZlib.InflateInit2(z, Zlib.RawWindowBits);
+
+    /// <summary>InflateReset2_ with raw window bits.</summary>
+    public static int StartInflate(PalZStream* z) => RuntimeZlib.InflateReset2(z, Zlib.RawWindowBits);
+
+    /// <inheritdoc />
+    public static int Inflate(PalZStream* z, int flush) => RuntimeZlib.Inflate(z, flush);
+
+    /// <summary>InflateEnd.</summary>
+    public static void CloseInflate(PalZStream* z) => RuntimeZlib.InflateEnd(z);
+
+    static ref byte* IZlibStream<PalZStream>.NextIn(PalZStream* z) => ref z->NextIn;
+
+    static ref uint IZlibStream<PalZStream>.AvailIn(PalZStream* z) => ref z->AvailIn;
+
+    static ref byte* IZlibStream<PalZStream>.NextOut(PalZStream* z) => ref z->NextOut;
+
+    static ref uint IZlibStream<PalZStream>.AvailOut(PalZStream* z) => ref z->AvailOut;
 }
 
 /// <summary>
@@ -240,22 +403,14 @@ internal static unsafe class RuntimeZlib
 
     static RuntimeZlib()
     {
-        if (!NativeLibrary.TryLoad(LibraryName, typeof(RuntimeZlib).Assembly, null, out nint lib))
+        Span<nint> f = stackalloc nint[7];
+        if (!Zlib.TryBind(LibraryName, ["CompressionNative_DeflateInit2_", "CompressionNative_Deflate", "CompressionNative_DeflateEnd", "CompressionNative_InflateInit2_", "CompressionNative_InflateReset2_", "CompressionNative_Inflate", "CompressionNative_InflateEnd"], f))
         {
             return;
         }
 
-        if (!Zlib.TryExport(lib, "CompressionNative_DeflateInit2_", out nint deflateInit2)
-            || !Zlib.TryExport(lib, "CompressionNative_Deflate", out nint deflate)
-            || !Zlib.TryExport(lib, "CompressionNative_DeflateEnd", out nint deflateEnd)
-            || !Zlib.TryExport(lib, "CompressionNative_InflateInit2_", out nint inflateInit2)
-            || !Zlib.TryExport(lib, "CompressionNative_InflateReset2_", out nint inflateReset2)
-            || !Zlib.TryExport(lib, "CompressionNative_Inflate", out nint inflate)
-            || !Zlib.TryExport(lib, "CompressionNative_InflateEnd", out nint inflateEnd))
-        {
-            return;
-        }
-
+        (nint deflateInit2, nint deflate, nint deflateEnd, nint inflateInit2, nint inflateReset2, nint inflate, nint inflateEnd) =
+            (f[0], f[1], f[2], f[3], f[4], f[5], f[6]);
         DeflateInit2 = (delegate* unmanaged<PalZStream*, int, int, int, int, int, int>)deflateInit2;
         Deflate = (delegate* unmanaged<PalZStream*, int, int>)deflate;
         DeflateEnd = (delegate* unmanaged<PalZStream*, int>)deflateEnd;
