@@ -257,7 +257,12 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     /// <summary>Engines running a batch now.</summary>
     internal int BusyEngines => _slots.Count(s => Volatile.Read(ref s.W.State) == Busy);
 
-    /// <summary>Test hook: called on an engine thread (with its index) after it took an offer, before it claims jobs.</summary>
+    /// <summary>Test hook: called on an engine thread (with its index) each time it looks at its slot, before it takes
+    /// an offer (an engine blocked here is one that is not getting a core: its slot still says it is free).</summary>
+    internal Action<int>? BeforeTakeHook;
+
+    /// <summary>Test hook: called on an engine thread (with its index) after it took an offer, before it claims jobs
+    /// (an engine blocked here is a helper that woke late).</summary>
     internal Action<int>? AfterTakeHook;
 
     private void EngineLoop(int index)
@@ -270,6 +275,7 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
         {
             while (!_stopping)
             {
+                BeforeTakeHook?.Invoke(index);
                 if (TryTake(slot, ref seen, out JobBatch? batch, out int generation))
                 {
                     Volatile.Write(ref slot.W.Seen, seen);
