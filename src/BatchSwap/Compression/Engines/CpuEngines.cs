@@ -312,6 +312,9 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
                 }
 
                 slot.Wake.Wait();
+                // Normally the waker already set Idle; a release left over from a race above returns at once with
+                // the state still Sleeping: say awake, so that no submitter wakes us for nothing.
+                Interlocked.CompareExchange(ref slot.W.State, Idle, Sleeping);
             }
         }
         finally
