@@ -30,8 +30,8 @@ internal static unsafe class DispatchReport
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Dispatch: zero-page jobs, {rounds} rounds of {sliceMs} ms per variant; medians of wall / CPU ns per run (gap included)."));
         output.WriteLine();
-        output.WriteLine("| jobs per run | gap between runs µs | inline (wall / CPU) | CpuEngines(1) (wall / CPU) | CpuEngines(2) (wall / CPU) | e(1) − inline wall | e(2) − inline wall |");
-        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| jobs per run | gap between runs µs | inline (wall / CPU) | CpuEngines(1) (wall / CPU) | CpuEngines(2) (wall / CPU) | e(1) − inline wall | e(2) − inline wall | e(1) offers / wakes per run | e(2) offers / wakes per run |");
+        output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|---|");
         try
         {
             foreach (int gapUs in new[] { 0, 100 })
@@ -64,24 +64,31 @@ internal static unsafe class DispatchReport
                         () => { Fill(); e1.Run(batch); Gap(); },
                         () => { Fill(); e2.Run(batch); Gap(); },
                     ];
+                    var runs = new long[variants.Length];
                     var wall = new double[variants.Length][];
                     var cpu = new double[variants.Length][];
                     for (int v = 0; v < variants.Length; v++)
                     {
                         wall[v] = new double[rounds];
                         cpu[v] = new double[rounds];
-                        Slice(variants[v], TimeSpan.FromMilliseconds(100));
+                        long warm = 0;
+                        Slice(variants[v], TimeSpan.FromMilliseconds(100), ref warm);
                     }
 
+                    (long Offers, long Wakes) c1 = Counters(e1), c2 = Counters(e2);
                     for (int r = 0; r < rounds; r++)
                     {
-                        for (int v = 0; v < variants.Length; v++) (wall[v][r], cpu[v][r]) = Slice(variants[v], slice);
+                        for (int v = 0; v < variants.Length; v++) (wall[v][r], cpu[v][r]) = Slice(variants[v], slice, ref runs[v]);
                     }
 
+                    (long Offers, long Wakes) n1 = Counters(e1), n2 = Counters(e2);
+                    string PerRun((long Offers, long Wakes) before, (long Offers, long Wakes) after, long n) =>
+                        after.Offers < 0 ? "n/a" : string.Create(CultureInfo.InvariantCulture,
+                            $"{(double)(after.Offers - before.Offers) / n:F2} / {(double)(after.Wakes - before.Wakes) / n:F2}");
                     double d1 = Median(wall[1].Zip(wall[0], (a, b) => a - b).ToArray());
                     double d2 = Median(wall[2].Zip(wall[0], (a, b) => a - b).ToArray());
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {jobs} | {gapUs} | {Median(wall[0]):F0} / {Median(cpu[0]):F0} | {Median(wall[1]):F0} / {Median(cpu[1]):F0} | {Median(wall[2]):F0} / {Median(cpu[2]):F0} | {d1:F0} | {d2:F0} |"));
+                        $"| {jobs} | {gapUs} | {Median(wall[0]):F0} / {Median(cpu[0]):F0} | {Median(wall[1]):F0} / {Median(cpu[1]):F0} | {Median(wall[2]):F0} / {Median(cpu[2]):F0} | {d1:F0} | {d2:F0} | {PerRun(c1, n1, runs[1])} | {PerRun(c2, n2, runs[2])} |"));
                     output.Flush();
                 }
             }
@@ -92,6 +99,15 @@ internal static unsafe class DispatchReport
         }
     }
 
+    /// <summary>Offers posted and wake-ups so far (internal counters, read by reflection: builds without them give -1).</summary>
+    private static (long Offers, long Wakes) Counters(CpuEngines engines)
+    {
+        const System.Reflection.BindingFlags Flags = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic;
+        object? offers = typeof(CpuEngines).GetProperty("OffersPosted", Flags)?.GetValue(engines);
+        object? wakes = typeof(CpuEngines).GetProperty("Wakes", Flags)?.GetValue(engines);
+        return offers is long o && wakes is long w ? (o, w) : (-1, -1);
+    }
+
     private static double Median(double[] values)
     {
         double[] sorted = values.Order().ToArray();
@@ -99,7 +115,7 @@ internal static unsafe class DispatchReport
     }
 
     /// <summary>Runs a body for about <paramref name="length"/>; returns wall and process CPU ns per call.</summary>
-    private static (double Wall, double Cpu) Slice(Action body, TimeSpan length)
+    private static (double Wall, double Cpu) Slice(Action body, TimeSpan length, ref long total)
     {
         long calls = 0;
         TimeSpan cpu0 = Environment.CpuUsage.TotalTime;
@@ -115,6 +131,7 @@ internal static unsafe class DispatchReport
         while (now < end);
 
         double cpu = (Environment.CpuUsage.TotalTime - cpu0).TotalNanoseconds;
+        total += calls;
         return (Stopwatch.GetElapsedTime(t0, now).TotalNanoseconds / calls, cpu / calls);
     }
 }

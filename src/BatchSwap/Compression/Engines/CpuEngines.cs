@@ -150,6 +150,7 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
         if (Volatile.Read(ref slot.W.State) == Sleeping &&
             Interlocked.CompareExchange(ref slot.W.State, Idle, Sleeping) == Sleeping)
         {
+            Interlocked.Increment(ref slot.W.Wakes);
             slot.Wake.Release();
         }
 
@@ -247,6 +248,9 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
 
     /// <summary>Offers posted so far, over all engines (exact when no run is in progress).</summary>
     internal long OffersPosted => _slots.Sum(s => Volatile.Read(ref s.W.Offers));
+
+    /// <summary>Times submitters woke a blocked engine (each a semaphore release, i.e. a system call).</summary>
+    internal long Wakes => _slots.Sum(s => Volatile.Read(ref s.W.Wakes));
 
     /// <summary>Jobs run by engine threads so far (not by submitters); exact when no run is in progress.</summary>
     internal long JobsRunByEngines => _slots.Sum(s => Volatile.Read(ref s.W.JobsRun));
@@ -372,6 +376,8 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
         [FieldOffset(ClaimCounters.Padding + 8)] public int Generation;
         /// <summary>Offers posted to this engine.</summary>
         [FieldOffset(ClaimCounters.Padding + 16)] public long Offers;
+        /// <summary>Times a submitter had to wake this engine (a semaphore release).</summary>
+        [FieldOffset(ClaimCounters.Padding + 24)] public long Wakes;
 
         // Written by the engine (State also by a submitter waking it).
         /// <summary><see cref="Idle"/>, <see cref="Busy"/> or <see cref="Sleeping"/>.</summary>
