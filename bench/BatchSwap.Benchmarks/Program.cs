@@ -13,6 +13,8 @@ namespace BatchSwap.Benchmarks;
 /// bytes allocated per page for the codec and engine paths (markdown), then exits.</description></item>
 /// <item><description><c>--targets [rounds [slice-ms]]</c>: no BenchmarkDotNet; issue 3's targets (a) and (b) as medians of ratios of
 /// variants run interleaved in short slices (robust to a shared machine's drifting load), then exits.</description></item>
+/// <item><description><c>--dispatch [rounds [slice-ms]]</c>: no BenchmarkDotNet; the engines' own cost per run (zero-page jobs,
+/// no codec) against the same jobs inline, with and without a gap between runs, interleaved; then exits.</description></item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -36,6 +38,15 @@ internal static class Program
             int rounds = targets + 1 < args.Length && int.TryParse(args[targets + 1], out int r) && r > 0 ? r : 40;
             double sliceMs = targets + 2 < args.Length && double.TryParse(args[targets + 2], System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms > 0 ? ms : 25;
             InterleavedTargets.Run(rounds, Console.Out, sliceMs);
+            return 0;
+        }
+
+        int dispatch = Array.IndexOf(args, "--dispatch");
+        if (dispatch >= 0)
+        {
+            int rounds = dispatch + 1 < args.Length && int.TryParse(args[dispatch + 1], out int r) && r > 0 ? r : 20;
+            double sliceMs = dispatch + 2 < args.Length && double.TryParse(args[dispatch + 2], System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms > 0 ? ms : 25;
+            DispatchReport.Run(rounds, Console.Out, sliceMs);
             return 0;
         }
 

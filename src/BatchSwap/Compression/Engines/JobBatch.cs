@@ -23,20 +23,27 @@ internal sealed unsafe class JobBatch : IDisposable
     private readonly byte* _buffers;
     // The submitting thread's codec contexts, by codec id.
     private readonly IPageCodecContext?[] _contexts = new IPageCodecContext?[8];
-    // The claim word: run generation (high 32 bits) and next job to claim (low 32 bits). An engine that
-    // dequeues this batch late sees another generation and leaves it alone.
-    internal long Claim;
-    // Jobs of the current run not finished yet.
-    internal int Remaining;
-    // Generation of the current run.
-    internal int Generation;
+    // The claim word, the unfinished-job count and the generation, each alone on its own 128-byte block (the
+    // adjacent-line prefetcher pairs 64-byte lines), so that claiming and finishing jobs does not bounce the
+    // line holding the batch's read-mostly fields (Jobs, Count, the buffers) between the submitter and the engines.
+    private ClaimCounters _counters;
+    /// <summary>The claim word: run generation (high 32 bits) and next job to claim (low 32 bits). An engine that
+    /// picks this batch up late sees another generation and leaves it alone.</summary>
+    internal ref long Claim => ref _counters.Claim;
+    /// <summary>Jobs of the current run not finished yet.</summary>
+    internal ref int Remaining => ref _counters.Remaining;
+    /// <summary>Generation of the current run (written by the submitter only).</summary>
+    internal ref int Generation => ref _counters.Generation;
     /// <summary>The submitting thread's contexts as a delegate (made once, so a run does not allocate).</summary>
     public readonly Func<byte, IPageCodecContext> ContextOf;
 
     public JobBatch(int capacity)
     {
         Capacity = capacity;
-        Jobs = (PageJob*)NativeMemory.AllocZeroed((nuint)(capacity * sizeof(PageJob)));
+        // Jobs are one cache line each (PageJob is 64 bytes), line-aligned: an engine writing one job's result does
+        // not invalidate the line of the job the submitter or another engine is running.
+        Jobs = (PageJob*)NativeMemory.AlignedAlloc((nuint)(capacity * sizeof(PageJob)), 64);
+        NativeMemory.Clear(Jobs, (nuint)(capacity * sizeof(PageJob)));
         _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(2 * capacity * PageSize.Bytes), 64);
         ContextOf = Context;
     }
@@ -64,6 +71,16 @@ internal sealed unsafe class JobBatch : IDisposable
         Volatile.Write(ref Remaining, Count);
         Volatile.Write(ref Claim, (long)(uint)gen << 32);
         return gen;
+    }
+
+    /// <summary>Jobs of the current run not claimed yet (0 when the run is over or closed); for tests and reports.</summary>
+    internal int Unclaimed
+    {
+        get
+        {
+            long cur = Volatile.Read(ref Claim);
+            return (int)(cur >> 32) != Generation ? 0 : Math.Max(0, Volatile.Read(ref Count) - (int)cur);
+        }
     }
 
     /// <summary>Claims the next job of run <paramref name="generation"/>; -1 when there is none (or the run is over).</summary>
@@ -120,7 +137,27 @@ internal sealed unsafe class JobBatch : IDisposable
     public void Dispose()
     {
         foreach (IPageCodecContext? c in _contexts) c?.Dispose();
-        NativeMemory.Free(Jobs);
+        NativeMemory.AlignedFree(Jobs);
         NativeMemory.AlignedFree(_buffers);
     }
+}
+
+/// <summary>
+/// The words a run's claimers write, each alone in a 128-byte block: <see cref="Claim"/> (every claim),
+/// <see cref="Remaining"/> (every finished job; the submitter polls it at the end), <see cref="Generation"/>
+/// (submitter only). 128 bytes of nothing before the first and after the last keep them off the neighbouring
+/// fields of the batch object too, whatever the object's alignment.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 4 * Padding)]
+internal struct ClaimCounters
+{
+    /// <summary>Bytes between two hot words (two cache lines).</summary>
+    public const int Padding = 128;
+
+    /// <summary>See <see cref="JobBatch.Claim"/>.</summary>
+    [FieldOffset(Padding)] public long Claim;
+    /// <summary>See <see cref="JobBatch.Remaining"/>.</summary>
+    [FieldOffset(2 * Padding)] public int Remaining;
+    /// <summary>See <see cref="JobBatch.Generation"/>.</summary>
+    [FieldOffset(3 * Padding)] public int Generation;
 }

@@ -34,9 +34,10 @@ internal enum JobResult : byte
 
 /// <summary>
 /// One page of work in a batch. A plain struct in native memory: the batch is made once and reused,
-/// and neither submission nor completion allocates.
+/// and neither submission nor completion allocates. Padded to one cache line (<see cref="BatchPool.BytesPerBatch"/>
+/// counts 64 bytes a job), so that engines finishing neighbouring jobs do not share a line.
 /// </summary>
-[StructLayout(LayoutKind.Sequential)]
+[StructLayout(LayoutKind.Sequential, Size = 64)]
 internal unsafe struct PageJob
 {
     /// <summary>Compress: the page. Decompress: the compressed bytes.</summary>
