@@ -55,6 +55,25 @@ internal sealed unsafe class ZsPool
     /// <summary>Bytes of compressed data in live objects.</summary>
     public long PayloadBytes => Volatile.Read(ref _payloadBytes);
 
+    /// <summary>
+    /// Where the pool's bytes go: bytes in objects in use (class-rounded), bytes in free objects of partly used
+    /// spans, and span tails no object fits in. Takes each class lock in turn.
+    /// </summary>
+    public (long UsedObjectBytes, long FreeObjectBytes, long TailBytes) Usage()
+    {
+        long used = 0, free = 0, tail = 0;
+        foreach (SizeClass cls in _classes)
+        {
+            lock (cls.Lock)
+            {
+                used += cls.Objects * cls.Size;
+                free += (cls.Spans * cls.ObjsPerSpan - cls.Objects) * cls.Size;
+                tail += cls.Spans * ((long)cls.PagesPerSpan * PageSize.Bytes - (long)cls.ObjsPerSpan * cls.Size);
+            }
+        }
+        return (used, free, tail);
+    }
+
     /// <summary>The class size used for an object of <paramref name="length"/> bytes.</summary>
     public static int ClassSize(int length) => MinSize + ClassIndex(length) * ClassDelta;
 
@@ -84,6 +103,7 @@ internal sealed unsafe class ZsPool
             int next = *(int*)ObjectAddress(first, obj * cls.Size);
             head.Owner = (head.Owner & 0xFFFF) | (next << 16);
             head.Index++;
+            cls.Objects++;
             if (next == NoObject) UnlinkSpan(cls, first);
         }
         handle = ((ulong)(uint)first << ObjBits) | (uint)obj;
@@ -125,6 +145,7 @@ internal sealed unsafe class ZsPool
             *(int*)ObjectAddress(first, obj * cls.Size) = oldHead;
             head.Owner = (head.Owner & 0xFFFF) | (obj << 16);
             head.Index--;
+            cls.Objects--;
             if (head.Index == 0)
             {
                 if (oldHead != NoObject) UnlinkSpan(cls, first);
@@ -248,6 +269,8 @@ internal sealed unsafe class ZsPool
         public int Partial = -1;
         /// <summary>Spans of this class.</summary>
         public long Spans;
+        /// <summary>Objects in use in this class.</summary>
+        public long Objects;
 
         public SizeClass(int size)
         {
