@@ -9,12 +9,19 @@ namespace BatchSwap.Pool;
 ///
 /// The problem: compressed pages come in every size from a few bytes to a whole page, and a per-object
 /// heap allocation (or a managed array per entry) costs more than the object. The answer: size classes
-/// 16 bytes apart; each class packs equal-size objects into spans of 1–4 arena frames (chosen to waste
+/// 16 bytes apart; each class packs equal-size objects into spans of 1–8 arena frames (chosen to waste
 /// least), objects may straddle the frames of a span, and a handle (first frame, object index) names an
 /// object without any per-object header. Free objects are linked through their own first 4 bytes.
 ///
-/// Locking: each class has its own lock guarding its span list and its spans' free lists and counts.
-/// Handles are owned by exactly one slot, so reading or writing an object's bytes needs no lock.
+/// Compaction (zs_compact): frees in random order leave spans partly empty. Each span of a class with
+/// more than one object per span ends in an owner table, 4 bytes an object, that names the object's owner
+/// (a global swap slot id) or -1 when free; <see cref="Compact"/> moves objects out of the sparsest spans of
+/// a class into its fullest, through <see cref="IObjectOwners"/> that locks the owner and repoints its handle,
+/// and frees the spans it empties.
+///
+/// Locking: each class has its own lock guarding its span list, its spans' free lists, owner tables and counts.
+/// Handles are owned by exactly one slot, so reading or writing an object's bytes needs no lock; compaction
+/// moves an object only while it holds both the class lock and (by <see cref="IObjectOwners.TryLock"/>) its owner.
 /// </summary>
 internal sealed unsafe class ZsPool
 {
@@ -23,7 +30,11 @@ internal sealed unsafe class ZsPool
     /// <summary>Step between class sizes.</summary>
     public const int ClassDelta = 16;
     /// <summary>Largest frames per span.</summary>
-    public const int MaxSpanPages = 4;
+    public const int MaxSpanPages = 8;
+    /// <summary>Bytes of owner table per object (in classes that have one).</summary>
+    public const int OwnerBytes = 4;
+    /// <summary>The owner of a free object, in the owner table.</summary>
+    public const int NoOwner = -1;
     private const int ObjBits = 16;
     private const int NoObject = 0xFFFF;
 
@@ -37,6 +48,10 @@ internal sealed unsafe class ZsPool
     private long _objects;
     // Bytes asked for by live objects (the compressed size).
     private long _payloadBytes;
+    // One compactor at a time; it owns the buffers below.
+    private readonly Lock _compactLock = new();
+    // A class's partial spans and their objects in use, sorted by compaction (grown as needed).
+    private int[] _compactSpans = new int[64], _compactKeys = new int[64];
 
     public ZsPool(PageArena arena)
     {
@@ -84,7 +99,14 @@ internal sealed unsafe class ZsPool
     /// Allocates an object of data.Length bytes (1..4096) and copies <paramref name="data"/> into it.
     /// Returns false when no frame could be had (reject_alloc_fail).
     /// </summary>
-    public bool TryStore(ReadOnlySpan<byte> data, int node, out ulong handle)
+    public bool TryStore(ReadOnlySpan<byte> data, int node, out ulong handle) => TryStore(data, node, NoOwner, out handle);
+
+    /// <summary>
+    /// Allocates an object of data.Length bytes (1..4096) owned by <paramref name="owner"/> (a non-negative id
+    /// that <see cref="IObjectOwners"/> understands, or <see cref="NoOwner"/> for an object compaction must not move)
+    /// and copies <paramref name="data"/> into it. Returns false when no frame could be had (reject_alloc_fail).
+    /// </summary>
+    public bool TryStore(ReadOnlySpan<byte> data, int node, int owner, out ulong handle)
     {
         Debug.Assert(data.Length is > 0 and <= PageSize.Bytes);
         SizeClass cls = _classes[ClassIndex(data.Length)];
@@ -104,6 +126,7 @@ internal sealed unsafe class ZsPool
             head.Owner = (head.Owner & 0xFFFF) | (next << 16);
             head.Index++;
             cls.Objects++;
+            if (cls.HasOwners) *OwnerAddress(cls, first, obj) = owner;
             if (next == NoObject) UnlinkSpan(cls, first);
         }
         handle = ((ulong)(uint)first << ObjBits) | (uint)obj;
@@ -146,6 +169,7 @@ internal sealed unsafe class ZsPool
             head.Owner = (head.Owner & 0xFFFF) | (obj << 16);
             head.Index--;
             cls.Objects--;
+            if (cls.HasOwners) *OwnerAddress(cls, first, obj) = NoOwner;
             if (head.Index == 0)
             {
                 if (oldHead != NoObject) UnlinkSpan(cls, first);
@@ -160,6 +184,124 @@ internal sealed unsafe class ZsPool
         Interlocked.Decrement(ref _objects);
         Interlocked.Add(ref _payloadBytes, -length);
         if (freeFirst >= 0) FreeSpan(freeFirst);
+    }
+
+    /// <summary>
+    /// Frames that compaction could free now: per class, whole spans' worth of free objects (racy, cheap).
+    /// </summary>
+    public long CompactablePages()
+    {
+        long pages = 0;
+        foreach (SizeClass cls in _classes)
+        {
+            if (!cls.HasOwners) continue;
+            long free = Volatile.Read(ref cls.Spans) * cls.ObjsPerSpan - Volatile.Read(ref cls.Objects);
+            if (free >= cls.ObjsPerSpan) pages += free / cls.ObjsPerSpan * cls.PagesPerSpan;
+        }
+        return pages;
+    }
+
+    /// <summary>
+    /// Compacts every class that has at least a span's worth of free objects (zs_compact): objects move from the
+    /// class's sparsest spans into its fullest, each while <paramref name="owners"/> holds its owner; objects whose
+    /// owner is busy stay. Emptied spans are freed. One compactor runs at a time (a second caller returns at once).
+    /// Allocates nothing per object.
+    /// </summary>
+    public CompactResult Compact(IObjectOwners owners)
+    {
+        var result = new CompactResult();
+        if (!_compactLock.TryEnter()) return result;
+        try
+        {
+            Span<byte> copy = stackalloc byte[PageSize.Bytes];
+            foreach (SizeClass cls in _classes)
+            {
+                if (!cls.HasOwners) continue;
+                if (Volatile.Read(ref cls.Spans) * cls.ObjsPerSpan - Volatile.Read(ref cls.Objects) < cls.ObjsPerSpan) continue;
+                lock (cls.Lock) CompactClass(cls, owners, copy, ref result);
+            }
+        }
+        finally
+        {
+            _compactLock.Exit();
+        }
+        return result;
+    }
+
+    private void CompactClass(SizeClass cls, IObjectOwners owners, Span<byte> copy, ref CompactResult result)
+    {
+        // The partial spans, sparsest first. They leave the list while objects move and come back in order of
+        // fullness, fullest at the head, where allocation looks first.
+        int n = 0;
+        for (int f = cls.Partial; f >= 0; f = _arena.Frame(f).Next)
+        {
+            if (n == _compactSpans.Length)
+            {
+                Array.Resize(ref _compactSpans, n * 2);
+                Array.Resize(ref _compactKeys, n * 2);
+            }
+            _compactSpans[n] = f;
+            _compactKeys[n] = _arena.Frame(f).Index;
+            n++;
+        }
+        if (n < 2) return;
+        Array.Sort(_compactKeys, _compactSpans, 0, n);
+        cls.Partial = -1;
+
+        int lo = 0, hi = n - 1;
+        while (lo < hi)
+        {
+            int src = _compactSpans[lo];
+            for (int o = 0; o < cls.ObjsPerSpan && _arena.Frame(src).Index > 0; o++)
+            {
+                int owner = *OwnerAddress(cls, src, o);
+                if (owner == NoOwner) continue;
+                while (hi > lo && (_arena.Frame(_compactSpans[hi]).Owner >>> 16) == NoObject) hi--;
+                if (hi == lo) break;
+                ulong oldHandle = ((ulong)(uint)src << ObjBits) | (uint)o;
+                if (owner < 0 || !owners.TryLock(owner, oldHandle))
+                {
+                    result.Busy++;
+                    continue;
+                }
+                int dst = _compactSpans[hi];
+                ref PageFrame dhead = ref _arena.Frame(dst);
+                int d = dhead.Owner >>> 16;
+                int next = *(int*)ObjectAddress(dst, d * cls.Size);
+                dhead.Owner = (dhead.Owner & 0xFFFF) | (next << 16);
+                dhead.Index++;
+                ReadOnlySpan<byte> bytes = Map(oldHandle, cls.Size, copy);
+                Write(dst, d * cls.Size, bytes);
+                *OwnerAddress(cls, dst, d) = owner;
+                owners.Moved(owner, ((ulong)(uint)dst << ObjBits) | (uint)d);
+
+                ref PageFrame shead = ref _arena.Frame(src);
+                *(int*)ObjectAddress(src, o * cls.Size) = shead.Owner >>> 16;
+                shead.Owner = (shead.Owner & 0xFFFF) | (o << 16);
+                shead.Index--;
+                *OwnerAddress(cls, src, o) = NoOwner;
+                result.Objects++;
+            }
+            if (hi == lo) break;
+            lo++;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            int f = _compactSpans[i];
+            ref PageFrame head = ref _arena.Frame(f);
+            head.Prev = head.Next = -1;
+            if (head.Index == 0)
+            {
+                cls.Spans--;
+                FreeSpan(f);
+                result.Pages += cls.PagesPerSpan;
+            }
+            else if ((head.Owner >>> 16) != NoObject)
+            {
+                LinkSpan(cls, f);
+            }
+        }
     }
 
     private int NewSpan(SizeClass cls, int node)
@@ -185,7 +327,10 @@ internal sealed unsafe class ZsPool
         Interlocked.Add(ref _pages, cls.PagesPerSpan);
         // Thread the free list through the objects.
         for (int o = 0; o < cls.ObjsPerSpan; o++)
+        {
             *(int*)ObjectAddress(first, o * cls.Size) = o + 1 < cls.ObjsPerSpan ? o + 1 : NoObject;
+            if (cls.HasOwners) *OwnerAddress(cls, first, o) = NoOwner;
+        }
         ref PageFrame head = ref _arena.Frame(first);
         head.Owner = cls.Index(ClassDelta, MinSize) | (0 << 16);
         head.Index = 0;
@@ -236,6 +381,10 @@ internal sealed unsafe class ZsPool
         head.Prev = head.Next = -1;
     }
 
+    /// <summary>Address of an object's owner-table entry (the table never straddles a frame boundary: entries are 4-aligned).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int* OwnerAddress(SizeClass cls, int first, int obj) => (int*)ObjectAddress(first, cls.OwnerOffset + obj * OwnerBytes);
+
     /// <summary>Address of byte <paramref name="offset"/> of a span.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private byte* ObjectAddress(int first, int offset)
@@ -254,6 +403,17 @@ internal sealed unsafe class ZsPool
             data[firstPart..].CopyTo(new Span<byte>(ObjectAddress(first, offset + firstPart), data.Length - firstPart));
     }
 
+    /// <summary>What one compaction did.</summary>
+    public struct CompactResult
+    {
+        /// <summary>Objects moved.</summary>
+        public long Objects;
+        /// <summary>Frames freed.</summary>
+        public long Pages;
+        /// <summary>Objects left in place because their owner was busy.</summary>
+        public long Busy;
+    }
+
     /// <summary>One size class.</summary>
     private sealed class SizeClass
     {
@@ -263,6 +423,10 @@ internal sealed unsafe class ZsPool
         public readonly int PagesPerSpan;
         /// <summary>Objects per span.</summary>
         public readonly int ObjsPerSpan;
+        /// <summary>Whether spans end in an owner table (every class with more than one object per span), so that compaction can move their objects.</summary>
+        public readonly bool HasOwners;
+        /// <summary>Offset of the owner table in a span.</summary>
+        public readonly int OwnerOffset;
         /// <summary>Guards the span list and the spans' free lists.</summary>
         public readonly Lock Lock = new();
         /// <summary>First span with a free object (linked through the frame table), or -1.</summary>
@@ -275,18 +439,39 @@ internal sealed unsafe class ZsPool
         public SizeClass(int size)
         {
             Size = size;
-            // Choose 1–4 frames per span to waste the least (zsmalloc's get_pages_per_zspage).
-            int best = 1, bestUsedPercent = 0;
-            for (int k = 1; k <= MaxSpanPages; k++)
+            // Choose 1–8 frames per span to waste the least (zsmalloc's get_pages_per_zspage, with its chain size
+            // of 8), the owner table counting as waste; ties go to the shorter span.
+            (PagesPerSpan, ObjsPerSpan) = Layout(size, size + OwnerBytes);
+            HasOwners = ObjsPerSpan > 1;
+            if (!HasOwners) (PagesPerSpan, ObjsPerSpan) = Layout(size, size);
+            OwnerOffset = ObjsPerSpan * size;
+        }
+
+        private static (int Pages, int Objects) Layout(int size, int footprint)
+        {
+            int best = 1, bestObjs = PageSize.Bytes / footprint;
+            for (int k = 2; k <= MaxSpanPages; k++)
             {
-                int bytes = k * PageSize.Bytes;
-                int used = bytes / size * size * 100 / bytes;
-                if (used > bestUsedPercent) { bestUsedPercent = used; best = k; }
+                int objs = Math.Min(k * PageSize.Bytes / footprint, NoObject - 1);
+                // objs*size/(k*page) > bestObjs*size/(best*page)
+                if ((long)objs * best > (long)bestObjs * k) { best = k; bestObjs = objs; }
             }
-            PagesPerSpan = best;
-            ObjsPerSpan = best * PageSize.Bytes / size;
+            return (best, Math.Max(bestObjs, 1));
         }
 
         public int Index(int delta, int min) => (Size - min) / delta;
     }
+}
+
+/// <summary>The owners of pool objects, for compaction: locks an owner and repoints its handle.</summary>
+internal interface IObjectOwners
+{
+    /// <summary>
+    /// Takes <paramref name="owner"/> without waiting if it is free and its handle is <paramref name="handle"/>.
+    /// Called under a class lock: must not block.
+    /// </summary>
+    bool TryLock(int owner, ulong handle);
+
+    /// <summary>Gives a locked owner its object's new handle and releases it.</summary>
+    void Moved(int owner, ulong handle);
 }
