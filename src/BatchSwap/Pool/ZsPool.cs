@@ -92,6 +92,13 @@ internal sealed unsafe class ZsPool
     /// <summary>The class size used for an object of <paramref name="length"/> bytes.</summary>
     public static int ClassSize(int length) => MinSize + ClassIndex(length) * ClassDelta;
 
+    /// <summary>The layout of the class an object of <paramref name="length"/> bytes goes to: object size, frames and objects per span, and whether its spans have an owner table (so compaction can move them).</summary>
+    public static (int Size, int PagesPerSpan, int ObjsPerSpan, bool HasOwners) Layout(int length)
+    {
+        var cls = new SizeClass(ClassSize(length));
+        return (cls.Size, cls.PagesPerSpan, cls.ObjsPerSpan, cls.HasOwners);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ClassIndex(int length) => length <= MinSize ? 0 : (length - MinSize + ClassDelta - 1) / ClassDelta;
 
