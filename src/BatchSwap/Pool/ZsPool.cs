@@ -13,9 +13,10 @@ namespace BatchSwap.Pool;
 /// least), objects may straddle the frames of a span, and a handle (first frame, object index) names an
 /// object without any per-object header. Free objects are linked through their own first 4 bytes.
 ///
-/// Compaction (zs_compact): frees in random order leave spans partly empty. Each span of a class with
-/// more than one object per span ends in an owner table, 4 bytes an object, that names the object's owner
-/// (a global swap slot id) or -1 when free; <see cref="Compact"/> moves objects out of the sparsest spans of
+/// Compaction (zs_compact): frees in random order leave spans partly empty. In every class with more than one
+/// object per span, each object ends in a 4-byte owner word (the object is placed in the class of its length
+/// plus 4) that names its owner (a global swap slot id), or -1 while the object is free; the word never
+/// straddles frames (it ends a 16-byte-aligned block). <see cref="Compact"/> moves objects out of the sparsest spans of
 /// a class into its fullest, through <see cref="IObjectOwners"/> that locks the owner and repoints its handle,
 /// and frees the spans it empties.
 ///
@@ -31,7 +32,7 @@ internal sealed unsafe class ZsPool
     public const int ClassDelta = 16;
     /// <summary>Largest frames per span.</summary>
     public const int MaxSpanPages = 8;
-    /// <summary>Bytes of owner table per object (in classes that have one).</summary>
+    /// <summary>Bytes of owner word at the end of each object (in classes that have one).</summary>
     public const int OwnerBytes = 4;
     /// <summary>The owner of a free object, in the owner table.</summary>
     public const int NoOwner = -1;
@@ -58,7 +59,7 @@ internal sealed unsafe class ZsPool
         _arena = arena;
         int count = (PageSize.Bytes - MinSize) / ClassDelta + 1;
         _classes = new SizeClass[count];
-        for (int i = 0; i < count; i++) _classes[i] = new SizeClass(MinSize + i * ClassDelta);
+        for (int i = 0; i < count; i++) _classes[i] = new SizeClass(MinSize + i * ClassDelta, s_hasOwners[i]);
     }
 
     /// <summary>Frames held by the pool.</summary>
@@ -90,12 +91,30 @@ internal sealed unsafe class ZsPool
     }
 
     /// <summary>The class size used for an object of <paramref name="length"/> bytes.</summary>
-    public static int ClassSize(int length) => MinSize + ClassIndex(length) * ClassDelta;
+    public static int ClassSize(int length) => MinSize + ClassFor(length) * ClassDelta;
+
+    // Whether each class's objects end in an owner word: the classes that hold more than one object a span.
+    private static readonly bool[] s_hasOwners = BuildHasOwners();
+
+    private static bool[] BuildHasOwners()
+    {
+        var owners = new bool[(PageSize.Bytes - MinSize) / ClassDelta + 1];
+        for (int i = 0; i < owners.Length; i++) owners[i] = SizeClass.Layout(MinSize + i * ClassDelta).Objects > 1;
+        return owners;
+    }
+
+    /// <summary>The class of an object of <paramref name="length"/> bytes: room for its owner word where the class has them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ClassFor(int length)
+    {
+        int c = ClassIndex(Math.Min(length + OwnerBytes, PageSize.Bytes));
+        return s_hasOwners[c] ? c : ClassIndex(length);
+    }
 
     /// <summary>The layout of the class an object of <paramref name="length"/> bytes goes to: object size, frames and objects per span, and whether its spans have an owner table (so compaction can move them).</summary>
     public static (int Size, int PagesPerSpan, int ObjsPerSpan, bool HasOwners) Layout(int length)
     {
-        var cls = new SizeClass(ClassSize(length));
+        var cls = new SizeClass(ClassSize(length), s_hasOwners[ClassFor(length)]);
         return (cls.Size, cls.PagesPerSpan, cls.ObjsPerSpan, cls.HasOwners);
     }
 
@@ -116,7 +135,8 @@ internal sealed unsafe class ZsPool
     public bool TryStore(ReadOnlySpan<byte> data, int node, int owner, out ulong handle)
     {
         Debug.Assert(data.Length is > 0 and <= PageSize.Bytes);
-        SizeClass cls = _classes[ClassIndex(data.Length)];
+        SizeClass cls = _classes[ClassFor(data.Length)];
+        Debug.Assert(!cls.HasOwners || data.Length + OwnerBytes <= cls.Size);
         int first, obj;
         lock (cls.Lock)
         {
@@ -388,9 +408,9 @@ internal sealed unsafe class ZsPool
         head.Prev = head.Next = -1;
     }
 
-    /// <summary>Address of an object's owner-table entry (the table never straddles a frame boundary: entries are 4-aligned).</summary>
+    /// <summary>Address of an object's owner word, its last 4 bytes (never across frames: sizes are multiples of 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int* OwnerAddress(SizeClass cls, int first, int obj) => (int*)ObjectAddress(first, cls.OwnerOffset + obj * OwnerBytes);
+    private int* OwnerAddress(SizeClass cls, int first, int obj) => (int*)ObjectAddress(first, obj * cls.Size + cls.Size - OwnerBytes);
 
     /// <summary>Address of byte <paramref name="offset"/> of a span.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -430,10 +450,8 @@ internal sealed unsafe class ZsPool
         public readonly int PagesPerSpan;
         /// <summary>Objects per span.</summary>
         public readonly int ObjsPerSpan;
-        /// <summary>Whether spans end in an owner table (every class with more than one object per span), so that compaction can move their objects.</summary>
+        /// <summary>Whether objects end in an owner word (every class with more than one object per span), so that compaction can move them.</summary>
         public readonly bool HasOwners;
-        /// <summary>Offset of the owner table in a span.</summary>
-        public readonly int OwnerOffset;
         /// <summary>Guards the span list and the spans' free lists.</summary>
         public readonly Lock Lock = new();
         /// <summary>First span with a free object (linked through the frame table), or -1.</summary>
@@ -443,23 +461,20 @@ internal sealed unsafe class ZsPool
         /// <summary>Objects in use in this class.</summary>
         public long Objects;
 
-        public SizeClass(int size)
+        public SizeClass(int size, bool hasOwners)
         {
             Size = size;
-            // Choose 1–8 frames per span to waste the least (zsmalloc's get_pages_per_zspage, with its chain size
-            // of 8), the owner table counting as waste; ties go to the shorter span.
-            (PagesPerSpan, ObjsPerSpan) = Layout(size, size + OwnerBytes);
-            HasOwners = ObjsPerSpan > 1;
-            if (!HasOwners) (PagesPerSpan, ObjsPerSpan) = Layout(size, size);
-            OwnerOffset = ObjsPerSpan * size;
+            (PagesPerSpan, ObjsPerSpan) = Layout(size);
+            HasOwners = hasOwners;
         }
 
-        private static (int Pages, int Objects) Layout(int size, int footprint)
+        /// <summary>Chooses 1–8 frames per span to waste the least (zsmalloc's get_pages_per_zspage, with its chain size of 8); ties go to the shorter span.</summary>
+        public static (int Pages, int Objects) Layout(int size)
         {
-            int best = 1, bestObjs = PageSize.Bytes / footprint;
+            int best = 1, bestObjs = PageSize.Bytes / size;
             for (int k = 2; k <= MaxSpanPages; k++)
             {
-                int objs = Math.Min(k * PageSize.Bytes / footprint, NoObject - 1);
+                int objs = Math.Min(k * PageSize.Bytes / size, NoObject - 1);
                 // objs*size/(k*page) > bestObjs*size/(best*page)
                 if ((long)objs * best > (long)bestObjs * k) { best = k; bestObjs = objs; }
             }

@@ -62,10 +62,12 @@ public sealed class ZsPoolTests
     public void SpansWasteLittleAndOwnerTablesFit(int length)
     {
         var (size, pages, objs, owners) = ZsPool.Layout(length);
-        Assert.True(size >= length && size - length < ZsPool.ClassDelta + ZsPool.MinSize);
+        // The object and, where the class has them, its owner word; at most one class step more.
+        int need = owners ? length + ZsPool.OwnerBytes : length;
+        Assert.True(size >= need && size - need < ZsPool.ClassDelta + ZsPool.MinSize, $"length {length} in class {size}");
+        Assert.Equal(size, ZsPool.ClassSize(length));
         Assert.InRange(pages, 1, ZsPool.MaxSpanPages);
-        int used = objs * size + (owners ? objs * ZsPool.OwnerBytes : 0);
-        Assert.True(used <= pages * PageSize.Bytes);
+        Assert.True(objs * size <= pages * PageSize.Bytes);
         Assert.Equal(objs > 1, owners);
         // Spans of up to 8 frames waste at most 1/8 of a span for any class that holds more than one object.
         if (objs > 1) Assert.True((pages * PageSize.Bytes - objs * size) * 8 <= pages * PageSize.Bytes, $"class {size}: {pages} frames, {objs} objects");
@@ -102,14 +104,14 @@ public sealed class ZsPoolTests
         AssertReadsBack(pool, owners, live);
 
         // Each class is left with at most one partly used span: the pool is within what the sizes need.
-        var perClass = new Dictionary<int, int>();
-        foreach (int o in live) perClass[ZsPool.ClassSize(LengthOf(o))] = perClass.GetValueOrDefault(ZsPool.ClassSize(LengthOf(o))) + 1;
-        long bound = 0;
-        foreach ((int size, int count) in perClass)
+        var perClass = new Dictionary<int, (int Pages, int Objs, int Count)>();
+        foreach (int o in live)
         {
-            var (_, pages, objs, _) = ZsPool.Layout(size);
-            bound += (count + objs - 1) / objs * pages;
+            var (size, pages, objs, _) = ZsPool.Layout(LengthOf(o));
+            perClass[size] = (pages, objs, perClass.GetValueOrDefault(size).Count + 1);
         }
+        long bound = 0;
+        foreach ((int pages, int objs, int count) in perClass.Values) bound += (count + objs - 1) / objs * pages;
         Assert.True(pool.Pages <= bound, $"{pool.Pages} frames, sizes need {bound}");
         var (used, free, tail) = pool.Usage();
         Assert.Equal(pool.TotalBytes, used + free + tail);
