@@ -39,7 +39,8 @@ internal enum LoadResult : byte
 
 /// <summary>
 /// The compressed swap cache. Entries live in the swap slot tables (handle, info word, LRU links: 24 bytes a
-/// page); their bytes live in the <see cref="ZsPool"/>. One store path: <see cref="StoreBatch"/> takes the
+/// page); their bytes live in the <see cref="ZsPool"/>, each object ending in its slot's id (4 bytes) so that pool
+/// compaction can move it (<see cref="IObjectOwners"/>: the slot is taken with TryLockSlot, its handle repointed). One store path: <see cref="StoreBatch"/> takes the
 /// folios of a flushed plug (a single folio is a batch of one), compresses every page on the engines and
 /// gives each folio its own outcome. Loads are exclusive: a loaded entry is freed at once.
 /// Locking: <see cref="_lruLock"/> guards the entry LRU (through the slots' link words). A slot's handle and
