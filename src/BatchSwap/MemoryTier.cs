@@ -206,11 +206,15 @@ public sealed class MemoryTier : IDisposable
         foreach (SwapDevice d in _devices) { swapUsed += d.UsedSlots; slotTableFrames += d.MetaFrames; }
         long resident = 0, charged = 0;
         foreach (MemoryGroup g in _groups) { resident += g.LruPages; charged += g.ChargedBytes; }
+        var usage = _pool.Usage();
         var gauges = new List<KeyValuePair<string, long>>
         {
             new("stored_pages", _zswap.StoredPages),
             new("pool_total_size", _pool.TotalBytes),
             new("pool_compressed_bytes", _pool.PayloadBytes),
+            new("pool_object_bytes", usage.UsedObjectBytes),
+            new("pool_free_object_bytes", usage.FreeObjectBytes),
+            new("pool_span_tail_bytes", usage.TailBytes),
             new("pool_limit_bytes", _zswap.MaxPoolPages * PageSize.Bytes),
             new("same_filled_pages", _zswap.SameFilledPages),
             new("stored_incompressible_pages", _zswap.IncompressiblePages),

@@ -82,7 +82,7 @@ public sealed record StressReport
         sb.AppendLine(ci, $"| faults injected | {string.Join(", ", FaultsInjected.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value}"))} |");
         sb.AppendLine(ci, $"| operations | {Operations.Values.Sum():N0} ({string.Join(", ", Operations.Select(kv => $"{kv.Key} {kv.Value:N0}"))}) |");
         sb.AppendLine(ci, $"| tunable changes | {TunableChanges:N0} (batch size, max_pool_percent, shrinker, zswap.enabled, compressor lz4/zstd/snappy/deflate) |");
-        sb.AppendLine(ci, $"| traffic | zswpout {Counters[Counter.Zswpout]:N0}, zswpin {Counters[Counter.Zswpin]:N0}, pswpout {Counters[Counter.Pswpout]:N0}, pswpin {Counters[Counter.Pswpin]:N0}, written back {Counters[Counter.WrittenBackPages]:N0} |");
+        sb.AppendLine(ci, $"| traffic | zswpout {Counters[Counter.Zswpout]:N0}, zswpin {Counters[Counter.Zswpin]:N0}, pswpout {Counters[Counter.Pswpout]:N0}, pswpin {Counters[Counter.Pswpin]:N0}, written back {Counters[Counter.WrittenBackPages]:N0}, pool objects moved by compaction {Counters[Counter.ZswapCompactObjects]:N0} (frames freed {Counters[Counter.PagesCompacted]:N0}, busy {Counters[Counter.ZswapCompactBusy]:N0}) |");
         sb.AppendLine(ci, $"| pages verified at the end | {PagesVerified:N0} |");
         sb.AppendLine(ci, $"| mismatches | {Mismatches} |");
         sb.AppendLine(ci, $"| pages lost | {PagesLost} |");

@@ -72,6 +72,14 @@ public enum Counter
     /// <summary>Swap-device reads whose checksum did not match (checksum_fail).</summary>
     SwapChecksumFail,
 
+    // ---- pool compaction (zsmalloc's zs_compact) ----
+    /// <summary>Pool frames freed by compaction (zsmalloc pages_compacted).</summary>
+    PagesCompacted,
+    /// <summary>Pool objects moved by compaction.</summary>
+    ZswapCompactObjects,
+    /// <summary>Pool objects compaction left in place because their slot was busy.</summary>
+    ZswapCompactBusy,
+
     // ---- the seed's plug ----
     /// <summary>Batches stored by reclaim (one per plug flush).</summary>
     ReclaimBatches,
@@ -103,6 +111,8 @@ public enum Counter
     WritebackNs,
     /// <summary>Time in swap-in faults, whole (allocation, load, map).</summary>
     SwapInNs,
+    /// <summary>Time compacting the pool.</summary>
+    CompactNs,
 
     // ---- zswpout per folio order (mTHP stats) ----
     /// <summary>Order-0 folios stored in zswap.</summary>

@@ -39,14 +39,20 @@ internal enum LoadResult : byte
 
 /// <summary>
 /// The compressed swap cache. Entries live in the swap slot tables (handle, info word, LRU links: 24 bytes a
-/// page); their bytes live in the <see cref="ZsPool"/>. One store path: <see cref="StoreBatch"/> takes the
+/// page); their bytes live in the <see cref="ZsPool"/>, each object ending in its slot's id (4 bytes) so that pool
+/// compaction can move it (<see cref="IObjectOwners"/>: the slot is taken with TryLockSlot, its handle repointed). One store path: <see cref="StoreBatch"/> takes the
 /// folios of a flushed plug (a single folio is a batch of one), compresses every page on the engines and
 /// gives each folio its own outcome. Loads are exclusive: a loaded entry is freed at once.
 /// Locking: <see cref="_lruLock"/> guards the entry LRU (through the slots' link words). A slot's handle and
 /// info belong to whoever holds the slot: reclaim before the folio is unmapped, else the holder of its Locked bit.
 /// </summary>
-internal sealed unsafe class ZswapCache
+internal sealed unsafe class ZswapCache : IObjectOwners
 {
+    /// <summary>Pool overhead (bytes beyond the compressed bytes, in percent of them) above which stores compact the pool.</summary>
+    public const int CompactOverheadPercent = 5;
+    /// <summary>Least pool frames compaction must be able to free, in 1/1024ths of the pool, for stores to start it.</summary>
+    public const int CompactMinPerMille = 8;
+
     // ---- set-up ----
     private readonly PageArena _arena;
     private readonly ZsPool _pool;
@@ -122,6 +128,7 @@ internal sealed unsafe class ZswapCache
             ShrinkToThreshold(node);
             _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
         }
+        MaybeCompact();
     }
 
     private void StoreBatchCore(Span<PlugFolio> folios, int node, MemoryGroup group)
@@ -159,7 +166,8 @@ internal sealed unsafe class ZswapCache
                     CommitPage(ref batch.Jobs[j], ref folios[jobFolio[j]], jobPage[j], node, group, storeRaw, batch);
             }
 
-            // Every page of a folio found a place: the folio is stored, its entries join the group's LRU.
+            // Every page of a folio found a place: the folio is stored, its entries join the group's LRU and their
+            // slots are unlocked (until now only this store might change them: compaction must keep off).
             int stored = 0;
             lock (_lruLock)
             {
@@ -169,6 +177,8 @@ internal sealed unsafe class ZswapCache
                     f.Outcome = PageoutOutcome.Stored;
                     stored += 1 << f.Order;
                     AddToLruLocked(group.Id, f.SwapType, f.SlotOffset, 1 << f.Order);
+                    SwapDevice dev = _devices[f.SwapType];
+                    for (int p = 0; p < 1 << f.Order; p++) dev.UnlockSlot(f.SlotOffset + p);
                     _counters.Add(Counter.ZswpoutOrder0 + f.Order);
                 }
             }
@@ -197,7 +207,7 @@ internal sealed unsafe class ZswapCache
                 Interlocked.Increment(ref _sameFilledPages);
                 break;
             case JobResult.Compressed:
-                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Destination, job.Written), node, group, out handle))
+                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Destination, job.Written), node, group, (folio.SwapType << 26) | slot, out handle))
                 {
                     FailFolio(ref folio, page);
                     return;
@@ -206,7 +216,7 @@ internal sealed unsafe class ZswapCache
                 break;
             case JobResult.DidNotFit when storeRaw:
                 // Linux 6.18 keeps an incompressible page as-is so that it can be written back in LRU order.
-                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Source, PageSize.Bytes), node, group, out handle))
+                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Source, PageSize.Bytes), node, group, (folio.SwapType << 26) | slot, out handle))
                 {
                     FailFolio(ref folio, page);
                     return;
@@ -224,10 +234,10 @@ internal sealed unsafe class ZswapCache
                 return;
         }
         dev.Handle(slot) = handle;
-        dev.SetInfo(slot, info);
+        dev.SetInfo(slot, info | (ulong)SlotFlags.Locked); // still the store's: unlocked once the folio is stored
     }
 
-    private bool TryPoolStore(ReadOnlySpan<byte> data, int node, MemoryGroup group, out ulong handle)
+    private bool TryPoolStore(ReadOnlySpan<byte> data, int node, MemoryGroup group, int owner, out ulong handle)
     {
         int charge = ZsPool.ClassSize(data.Length);
         if (!group.TryChargePool(charge))
@@ -237,7 +247,7 @@ internal sealed unsafe class ZswapCache
             return false;
         }
         handle = 0;
-        if ((_faults is not null && _faults.PoolAllocFails()) || !_pool.TryStore(data, node, out handle))
+        if ((_faults is not null && _faults.PoolAllocFails()) || !_pool.TryStore(data, node, owner, out handle))
         {
             group.UnchargePool(charge);
             _counters.Add(Counter.RejectAllocFail);
@@ -426,6 +436,59 @@ internal sealed unsafe class ZswapCache
         int len = SlotInfo.Length(info);
         _pool.Free(handle, len);
         _groups[SlotInfo.Group(info)]?.UnchargePool(ZsPool.ClassSize(len));
+    }
+
+    // ================================================================ compaction
+
+    /// <summary>
+    /// Compacts the pool when its bytes beyond the compressed bytes exceed <see cref="CompactOverheadPercent"/> and
+    /// compaction could free at least <see cref="CompactMinPerMille"/>/1024 of it (the zsmalloc shrinker's
+    /// zs_compact, run from the reclaim path). Cheap when it has nothing to do.
+    /// </summary>
+    private void MaybeCompact()
+    {
+        long pages = _pool.Pages;
+        long payload = _pool.PayloadBytes;
+        if (pages < 64 || ((pages << PageSize.Shift) - payload) * 100 <= payload * CompactOverheadPercent) return;
+        if (_pool.CompactablePages() < Math.Max(8, pages * CompactMinPerMille / 1024)) return;
+        Compact();
+    }
+
+    /// <summary>Compacts the pool now; returns frames freed.</summary>
+    public long Compact()
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        ZsPool.CompactResult r = _pool.Compact(this);
+        _counters.Add(Counter.CompactNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+        _counters.Add(Counter.ZswapCompactObjects, r.Objects);
+        _counters.Add(Counter.PagesCompacted, r.Pages);
+        _counters.Add(Counter.ZswapCompactBusy, r.Busy);
+        return r.Pages;
+    }
+
+    /// <summary>Compaction: takes an entry's slot if it is free and still holds <paramref name="handle"/>.</summary>
+    bool IObjectOwners.TryLock(int owner, ulong handle)
+    {
+        if ((uint)(owner >> 26) >= (uint)_devices.Length) return false;
+        SwapDevice dev = _devices[owner >> 26];
+        int slot = owner & ((1 << 26) - 1);
+        if (!dev.TryLockSlot(slot, out ulong info)) return false;
+        if ((SlotInfo.Flags(info) & (SlotFlags.Zswap | SlotFlags.SameFilled)) != SlotFlags.Zswap || dev.Handle(slot) != handle)
+        {
+            Debug.Fail("a pool object's owner does not hold it");
+            dev.UnlockSlot(slot);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Compaction: repoints a locked entry at its moved object and unlocks it.</summary>
+    void IObjectOwners.Moved(int owner, ulong handle)
+    {
+        SwapDevice dev = _devices[owner >> 26];
+        int slot = owner & ((1 << 26) - 1);
+        dev.Handle(slot) = handle;
+        dev.UnlockSlot(slot);
     }
 
     // ================================================================ writeback (the shrinker)
