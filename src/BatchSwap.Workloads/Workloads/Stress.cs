@@ -81,7 +81,7 @@ public sealed record StressReport
         sb.AppendLine(ci, $"| faults planned | `{Options.Faults}` |");
         sb.AppendLine(ci, $"| faults injected | {string.Join(", ", FaultsInjected.Where(kv => kv.Value > 0).Select(kv => $"{kv.Key} {kv.Value}"))} |");
         sb.AppendLine(ci, $"| operations | {Operations.Values.Sum():N0} ({string.Join(", ", Operations.Select(kv => $"{kv.Key} {kv.Value:N0}"))}) |");
-        sb.AppendLine(ci, $"| tunable changes | {TunableChanges:N0} (batch size, max_pool_percent, shrinker, zswap.enabled, compressor lz4/zstd/snappy/deflate) |");
+        sb.AppendLine(ci, $"| tunable changes | {TunableChanges:N0} (batch size, max_pool_percent, shrinker, zswap.enabled, compressor lz4/zstd/snappy/deflate/deflate-fast) |");
         sb.AppendLine(ci, $"| traffic | zswpout {Counters[Counter.Zswpout]:N0}, zswpin {Counters[Counter.Zswpin]:N0}, pswpout {Counters[Counter.Pswpout]:N0}, pswpin {Counters[Counter.Pswpin]:N0}, written back {Counters[Counter.WrittenBackPages]:N0}, pool objects moved by compaction {Counters[Counter.ZswapCompactObjects]:N0} (frames freed {Counters[Counter.PagesCompacted]:N0}, busy {Counters[Counter.ZswapCompactBusy]:N0}) |");
         sb.AppendLine(ci, $"| pages verified at the end | {PagesVerified:N0} |");
         sb.AppendLine(ci, $"| mismatches | {Mismatches} |");
@@ -103,7 +103,7 @@ public sealed record StressReport
 public static class Stress
 {
     private static readonly string[] OpNames = ["allocate", "write", "read", "pin", "free", "reallocate"];
-    private static readonly string[] Codecs = ["lz4", "zstd", "snappy", "deflate"];
+    private static readonly string[] Codecs = ["lz4", "zstd", "snappy", "deflate", "deflate-fast"];
 
     /// <summary>Runs the stress; <paramref name="progress"/> gets a line about once a second.</summary>
     public static StressReport Run(StressOptions options, Action<string>? progress = null)

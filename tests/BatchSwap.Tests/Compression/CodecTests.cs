@@ -445,6 +445,23 @@ public sealed class CodecTests
     }
 
     [Fact]
+    public void DeflateAndDeflateFastReadEachOther()
+    {
+        ICodec normal = CodecRegistry.Get("deflate"), fast = CodecRegistry.Get("deflate-fast");
+        using IPageCodecContext cn = normal.CreateContext();
+        using IPageCodecContext cf = fast.CreateContext();
+        var back = new byte[Page];
+        foreach (string kind in PageKinds)
+        {
+            byte[] page = MakePage(kind);
+            Assert.Equal(CodecStatus.Ok, cn.Decompress(CompressOk(cf, fast, page), back));
+            Assert.Equal(page, back);
+            Assert.Equal(CodecStatus.Ok, cf.Decompress(CompressOk(cn, normal, page), back));
+            Assert.Equal(page, back);
+        }
+    }
+
+    [Fact]
     public void ZstdBackendsReadEachOther()
     {
         var auto = new ZstdCodec();
@@ -541,7 +558,7 @@ public sealed class CodecTests
 
     [Fact]
     public void RegistryListsNamesInOrder() =>
-        Assert.Equal(["lz4", "zstd", "snappy", "deflate"], CodecRegistry.Names);
+        Assert.Equal(["lz4", "zstd", "snappy", "deflate", "deflate-fast"], CodecRegistry.Names);
 
     [Theory]
     [InlineData("lz4", 1, typeof(Lz4Codec))]
@@ -549,6 +566,7 @@ public sealed class CodecTests
     [InlineData("Zstd", 2, typeof(ZstdCodec))]
     [InlineData("snappy", 3, typeof(SnappyCodec))]
     [InlineData("DEFLATE", 4, typeof(DeflateCodec))]
+    [InlineData("deflate-fast", 5, typeof(DeflateCodec))]
     public void RegistryFindsByNameAndId(string name, byte id, Type type)
     {
         Assert.True(CodecRegistry.TryGet(name, out ICodec? codec));
@@ -569,11 +587,11 @@ public sealed class CodecTests
         Assert.False(CodecRegistry.TryGet(null, out _));
         Assert.False(CodecRegistry.TryGet("", out _));
         var e = Assert.Throws<ArgumentException>(() => CodecRegistry.Get("foo"));
-        Assert.Equal("unknown compressor 'foo'; accepted: lz4, zstd, snappy, deflate", e.Message);
+        Assert.Equal("unknown compressor 'foo'; accepted: lz4, zstd, snappy, deflate, deflate-fast", e.Message);
         Assert.Throws<ArgumentNullException>(() => CodecRegistry.Get(null!));
         Assert.False(CodecRegistry.TryGetById(0, out _));
         Assert.False(CodecRegistry.TryGetById(255, out _));
-        Assert.Throws<ArgumentException>(() => CodecRegistry.GetById(5));
+        Assert.Throws<ArgumentException>(() => CodecRegistry.GetById(6));
     }
 
     [Fact]
@@ -581,6 +599,7 @@ public sealed class CodecTests
     {
         Assert.Equal(ZstdCodec.DefaultLevel, Assert.IsType<ZstdCodec>(CodecRegistry.Get("zstd")).Level);
         Assert.Equal(DeflateCodec.DefaultLevel, Assert.IsType<DeflateCodec>(CodecRegistry.Get("deflate")).Level);
+        Assert.Equal(DeflateCodec.FastLevel, Assert.IsType<DeflateCodec>(CodecRegistry.Get("deflate-fast")).Level);
         Assert.Equal(CodecRegistry.Names, CodecRegistry.All.Select(c => c.Name));
     }
 

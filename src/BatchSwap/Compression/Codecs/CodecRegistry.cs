@@ -11,7 +11,11 @@ namespace BatchSwap.Compression.Codecs;
 public static class CodecRegistry
 {
     /// <summary>Every registered codec, in <see cref="Names"/> order.</summary>
-    private static readonly ICodec[] s_codecs = [new Lz4Codec(), new ZstdCodec(), new SnappyCodec(), new DeflateCodec()];
+    private static readonly ICodec[] s_codecs =
+    [
+        new Lz4Codec(), new ZstdCodec(), new SnappyCodec(), new DeflateCodec(),
+        new DeflateCodec(DeflateCodec.FastLevel, DeflateBackend.Auto, "deflate-fast", DeflateCodec.FastCodecId),
+    ];
 
     /// <summary>Codecs by name, ignoring case.</summary>
     private static readonly FrozenDictionary<string, ICodec> s_byName =
@@ -23,7 +27,7 @@ public static class CodecRegistry
     /// <summary>The accepted names, in registration order, joined for error messages.</summary>
     private static readonly string s_accepted = string.Join(", ", s_codecs.Select(c => c.Name));
 
-    /// <summary>The accepted names in registration order: lz4, zstd, snappy, deflate.</summary>
+    /// <summary>The accepted names in registration order: lz4, zstd, snappy, deflate, deflate-fast.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(s_codecs.Select(c => c.Name).ToArray());
 
     /// <summary>Every registered codec in <see cref="Names"/> order.</summary>
