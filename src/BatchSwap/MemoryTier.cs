@@ -87,6 +87,8 @@ public sealed class MemoryTier : IDisposable
             _mm.Zswap = _zswap;
             _mm.Reclaimer = new Reclaimer(_mm, _zswap, _counters, Tunables, () => _groups);
             if (options.BackgroundReclaim)
+                _zswap.StartShrinkWorker(_mm.AddBusy);
+            if (options.BackgroundReclaim)
                 _mm.Kswapds = _arena.Nodes.Select(n => new Kswapd(n, _mm.Reclaimer, () => _groups, _mm.AddBusy)).ToArray();
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
         }
@@ -252,6 +254,7 @@ public sealed class MemoryTier : IDisposable
     private void DisposeParts()
     {
         if (_mm is not null) foreach (Kswapd k in _mm.Kswapds) k.Dispose();
+        _zswap?.StopShrinkWorker();
         _engines?.Dispose();
         _batches?.Dispose();
         if (_devices is not null) foreach (SwapDevice? d in _devices) d?.Dispose();

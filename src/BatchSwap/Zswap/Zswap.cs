@@ -122,11 +122,15 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         long t0 = Stopwatch.GetTimestamp();
         StoreBatchCore(folios, node, group);
         _counters.Add(Counter.ZswapStoreNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
-        if (_tunables.ShrinkerEnabled || _poolFull)
+        if (_tunables.ShrinkerEnabled || (_poolFull && _shrinkThread is null))
         {
             t0 = Stopwatch.GetTimestamp();
             ShrinkToThreshold(node);
             _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+        }
+        else if (_poolFull)
+        {
+            WakeShrinkWorker();
         }
         MaybeCompact();
     }
@@ -497,8 +501,9 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// Writes the oldest entries back to their swap devices until the pool is under its accept threshold,
     /// a bounded amount per call, decompressing each run of entries as one batch on the engines.
     /// </summary>
-    private void ShrinkToThreshold(int node)
+    private int ShrinkToThreshold(int node)
     {
+        int written = 0;
         long target = MaxPoolPages * _tunables.AcceptThresholdPercent / 100;
         int groups = 0;
         while (groups < _groups.Length && _groups[groups] is not null) groups++; // groups are made in id order, never removed
@@ -507,8 +512,69 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         {
             int g = (int)((uint)Interlocked.Increment(ref _shrinkRotor) % (uint)groups);
             MemoryGroup? group = _groups[g];
-            if (group is null || !group.WritebackEnabled || WritebackBatch(g) == 0) { idle++; rounds--; continue; }
+            int n = group is null || !group.WritebackEnabled ? 0 : WritebackBatch(g);
+            if (n == 0) { idle++; rounds--; continue; }
+            written += n;
             idle = 0;
+        }
+        return written;
+    }
+
+    // ================================================================ the limit-hit shrink worker
+
+    // The worker thread (null: a full pool is shrunk in the storing thread), its wake-up, and its stop flag.
+    private Thread? _shrinkThread;
+    private readonly SemaphoreSlim _shrinkWake = new(0, 1);
+    private volatile bool _shrinkStopping;
+    // Marks the worker busy for the engines' idle-core count.
+    private Action<int> _shrinkBusy = _ => { };
+
+    /// <summary>
+    /// Starts mainline zswap's shrink worker: when a store finds the pool at its cap, stores are rejected (those
+    /// folios go to the swap device uncompressed) while this thread writes the oldest entries back until the pool
+    /// is under the accept threshold. Without it, the storing thread writes back itself before the next batch.
+    /// </summary>
+    public void StartShrinkWorker(Action<int> busy)
+    {
+        _shrinkBusy = busy;
+        _shrinkThread = new Thread(ShrinkWorker) { IsBackground = true, Name = "batchswap-zswap-shrink" };
+        _shrinkThread.Start();
+    }
+
+    /// <summary>Stops the shrink worker and waits for it (before the pool and devices go away).</summary>
+    public void StopShrinkWorker()
+    {
+        if (_shrinkThread is null) return;
+        _shrinkStopping = true;
+        try { _shrinkWake.Release(); } catch (SemaphoreFullException) { }
+        _shrinkThread.Join();
+        _shrinkThread = null;
+    }
+
+    private void WakeShrinkWorker()
+    {
+        if (_shrinkWake.CurrentCount > 0) return;
+        try { _shrinkWake.Release(); } catch (SemaphoreFullException) { }
+    }
+
+    private void ShrinkWorker()
+    {
+        while (true)
+        {
+            _shrinkWake.Wait();
+            if (_shrinkStopping) return;
+            _shrinkBusy(+1);
+            long t0 = Stopwatch.GetTimestamp();
+            try
+            {
+                long target = MaxPoolPages * _tunables.AcceptThresholdPercent / 100;
+                while (!_shrinkStopping && _pool.Pages > target && ShrinkToThreshold(0) > 0) { }
+            }
+            finally
+            {
+                _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+                _shrinkBusy(-1);
+            }
         }
     }
 
