@@ -200,6 +200,9 @@ public sealed class MemoryTier : IDisposable
     /// <summary>The engine threads (tests check they end).</summary>
     internal IReadOnlyList<Thread> EngineThreads => (_engines as CpuEngines)?.Threads ?? [];
 
+    /// <summary>The zswap shrink worker's thread, or null when a full pool is shrunk by the storing thread (for tests).</summary>
+    internal Thread? ShrinkWorkerThread => _zswap.ShrinkWorkerThread;
+
     private CounterSnapshot SnapshotCore()
     {
         var events = new long[CounterNames.Count];

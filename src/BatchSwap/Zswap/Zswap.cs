@@ -541,6 +541,9 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         _shrinkThread.Start();
     }
 
+    /// <summary>The shrink worker's thread, or null when there is none.</summary>
+    public Thread? ShrinkWorkerThread => _shrinkThread;
+
     /// <summary>Stops the shrink worker and waits for it (before the pool and devices go away).</summary>
     public void StopShrinkWorker()
     {
@@ -548,7 +551,6 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         _shrinkStopping = true;
         try { _shrinkWake.Release(); } catch (SemaphoreFullException) { }
         _shrinkThread.Join();
-        _shrinkThread = null;
     }
 
     private void WakeShrinkWorker()

@@ -18,6 +18,7 @@ public sealed class DisposeTests
         });
         string[] files = tier.Devices.Select(d => d.Path).ToArray();
         IReadOnlyList<Thread> engines = tier.EngineThreads;
+        Thread? shrinker = tier.ShrinkWorkerThread;
         Region[] regions = Enumerable.Range(0, 4).Select(_ => tier.Allocate(12L << 20)).ToArray();
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         int disposedSeen = 0;
@@ -63,6 +64,7 @@ public sealed class DisposeTests
         Assert.All(files, f => Assert.False(File.Exists(f), $"{f} was left behind"));
         Assert.All(engines, t => Assert.False(t.IsAlive, $"{t.Name} is still running"));
         Assert.All(engines, t => Assert.StartsWith("batchswap-engine-", t.Name));
+        if (shrinker is not null) Assert.False(shrinker.IsAlive, "the zswap shrink worker is still running");
 
         // Everything after dispose throws ObjectDisposedException, except Dispose itself.
         Region r0 = regions[0];
