@@ -71,6 +71,11 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     // ---- the entry LRUs, one per memory group (like the kernel's per-memcg list_lru): global slot ids
     // (type << 26 | offset), oldest at the head. Guarded by _lruLock. ----
     private readonly Lock _lruLock = new();
+    // Global slot ids (the entry LRU's links, pool objects' owner words): swap type in the top bits, offset below.
+    private const int SlotIdShift = 26;
+    private static int SlotId(int type, int slot) => (type << SlotIdShift) | slot;
+    private static int SlotOf(int id) => id & ((1 << SlotIdShift) - 1);
+    private SwapDevice DeviceOf(int id) => _devices[id >> SlotIdShift];
     private readonly int[] _lruHead = Enumerable.Repeat(-1, 256).ToArray(), _lruTail = Enumerable.Repeat(-1, 256).ToArray();
     // Next group the pool shrinker writes back from.
     private int _shrinkRotor;
@@ -109,6 +114,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
 
     /// <summary>The pool cap in frames.</summary>
     public long MaxPoolPages => (long)_arena.FrameCount * _tunables.MaxPoolPercent / 100;
+    /// <summary>The pool size, in frames, under which a full pool takes stores again.</summary>
+    private long AcceptThresholdPages => MaxPoolPages * _tunables.AcceptThresholdPercent / 100;
 
     // ================================================================ store
 
@@ -125,7 +132,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         if (_tunables.ShrinkerEnabled || (_poolFull && _shrinkThread is null))
         {
             t0 = Stopwatch.GetTimestamp();
-            ShrinkToThreshold(node);
+            ShrinkToThreshold();
             _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
         }
         else if (_poolFull)
@@ -211,7 +218,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 Interlocked.Increment(ref _sameFilledPages);
                 break;
             case JobResult.Compressed:
-                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Destination, job.Written), node, group, (folio.SwapType << 26) | slot, out handle))
+                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Destination, job.Written), node, group, SlotId(folio.SwapType, slot), out handle))
                 {
                     FailFolio(ref folio, page);
                     return;
@@ -220,7 +227,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 break;
             case JobResult.DidNotFit when storeRaw:
                 // Linux 6.18 keeps an incompressible page as-is so that it can be written back in LRU order.
-                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Source, PageSize.Bytes), node, group, (folio.SwapType << 26) | slot, out handle))
+                if (!TryPoolStore(new ReadOnlySpan<byte>(job.Source, PageSize.Bytes), node, group, SlotId(folio.SwapType, slot), out handle))
                 {
                     FailFolio(ref folio, page);
                     return;
@@ -282,7 +289,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         long pages = _pool.Pages;
         if (_poolFull)
         {
-            if (pages > max * _tunables.AcceptThresholdPercent / 100)
+            if (pages > AcceptThresholdPages)
             {
                 _counters.Add(Counter.PoolLimitHit);
                 return false;
@@ -473,9 +480,9 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// <summary>Compaction: takes an entry's slot if it is free and still holds <paramref name="handle"/>.</summary>
     bool IObjectOwners.TryLock(int owner, ulong handle)
     {
-        if ((uint)(owner >> 26) >= (uint)_devices.Length) return false;
-        SwapDevice dev = _devices[owner >> 26];
-        int slot = owner & ((1 << 26) - 1);
+        if ((uint)(owner >> SlotIdShift) >= (uint)_devices.Length) return false;
+        SwapDevice dev = DeviceOf(owner);
+        int slot = SlotOf(owner);
         if (!dev.TryLockSlot(slot, out ulong info)) return false;
         if ((SlotInfo.Flags(info) & (SlotFlags.Zswap | SlotFlags.SameFilled)) != SlotFlags.Zswap || dev.Handle(slot) != handle)
         {
@@ -489,8 +496,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// <summary>Compaction: repoints a locked entry at its moved object and unlocks it.</summary>
     void IObjectOwners.Moved(int owner, ulong handle)
     {
-        SwapDevice dev = _devices[owner >> 26];
-        int slot = owner & ((1 << 26) - 1);
+        SwapDevice dev = DeviceOf(owner);
+        int slot = SlotOf(owner);
         dev.Handle(slot) = handle;
         dev.UnlockSlot(slot);
     }
@@ -501,10 +508,10 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// Writes the oldest entries back to their swap devices until the pool is under its accept threshold,
     /// a bounded amount per call, decompressing each run of entries as one batch on the engines.
     /// </summary>
-    private int ShrinkToThreshold(int node)
+    private int ShrinkToThreshold()
     {
         int written = 0;
-        long target = MaxPoolPages * _tunables.AcceptThresholdPercent / 100;
+        long target = AcceptThresholdPages;
         int groups = 0;
         while (groups < _groups.Length && _groups[groups] is not null) groups++; // groups are made in id order, never removed
         int idle = 0;
@@ -569,8 +576,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             long t0 = Stopwatch.GetTimestamp();
             try
             {
-                long target = MaxPoolPages * _tunables.AcceptThresholdPercent / 100;
-                while (!_shrinkStopping && _pool.Pages > target && ShrinkToThreshold(0) > 0) { }
+                while (!_shrinkStopping && _pool.Pages > AcceptThresholdPages && ShrinkToThreshold() > 0) { }
             }
             finally
             {
@@ -608,8 +614,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             Span<int> jobOf = stackalloc int[n];
             for (int i = 0; i < n; i++)
             {
-                SwapDevice dev = _devices[ids[i] >> 26];
-                int slot = ids[i] & ((1 << 26) - 1);
+                SwapDevice dev = DeviceOf(ids[i]);
+                int slot = SlotOf(ids[i]);
                 ulong info = infos[i];
                 ulong handle = dev.Handle(slot);
                 byte* dst = batch.Output(i);
@@ -652,8 +658,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 while (end < n && ids[end] == ids[end - 1] + 1 && (jobOf[end] < 0 || batch.Jobs[jobOf[end]].Result == JobResult.Decompressed))
                     end++;
                 for (int k = i0; k < end; k++) run[k - i0] = (nint)batch.Output(k);
-                SwapDevice dev = _devices[ids[i0] >> 26];
-                bool ok = dev.WritePages(ids[i0] & ((1 << 26) - 1), run[..(end - i0)]);
+                SwapDevice dev = DeviceOf(ids[i0]);
+                bool ok = dev.WritePages(SlotOf(ids[i0]), run[..(end - i0)]);
                 for (int k = i0; k < end; k++)
                 {
                     if (!ok)
@@ -662,7 +668,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                         KeepEntry(ids[k], infos[k]);
                         continue;
                     }
-                    int slot = ids[k] & ((1 << 26) - 1);
+                    int slot = SlotOf(ids[k]);
                     ulong info = infos[k];
                     DropEntry(dev.Handle(slot), info);
                     Interlocked.Decrement(ref _storedPages);
@@ -686,8 +692,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// <summary>Puts an entry that could not be written back where it was: unlocked, at the LRU tail.</summary>
     private void KeepEntry(int id, ulong info)
     {
-        SwapDevice dev = _devices[id >> 26];
-        int slot = id & ((1 << 26) - 1);
+        SwapDevice dev = DeviceOf(id);
+        int slot = SlotOf(id);
         dev.UnlockSlot(slot);
         AddToLru(SlotInfo.Group(info), dev.Type, slot, 1);
     }
@@ -702,8 +708,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             int skipped = 0;
             while (id >= 0 && n < ids.Length && skipped < 64)
             {
-                SwapDevice dev = _devices[id >> 26];
-                int slot = id & ((1 << 26) - 1);
+                SwapDevice dev = DeviceOf(id);
+                int slot = SlotOf(id);
                 int next = (int)(dev.Links(slot) >> 32);
                 if (!dev.TryLockSlot(slot, out ulong locked))
                 {
@@ -735,7 +741,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         SwapDevice dev = _devices[type];
         for (int s = firstSlot; s < firstSlot + count; s++)
         {
-            int id = (type << 26) | s;
+            int id = SlotId(type, s);
             int tail = _lruTail[groupId];
             dev.Links(s) = (uint)tail | ((ulong)uint.MaxValue << 32);
             if (tail >= 0) SetNext(tail, id); else _lruHead[groupId] = id;
@@ -745,7 +751,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
 
     private void RemoveFromLru(int type, int slot, int groupId)
     {
-        lock (_lruLock) UnlinkLocked(_devices[type], slot, (type << 26) | slot, groupId);
+        lock (_lruLock) UnlinkLocked(_devices[type], slot, SlotId(type, slot), groupId);
     }
 
     private void UnlinkLocked(SwapDevice dev, int slot, int id, int groupId)
@@ -759,13 +765,13 @@ internal sealed unsafe class ZswapCache : IObjectOwners
 
     private void SetNext(int id, int next)
     {
-        ref ulong l = ref _devices[id >> 26].Links(id & ((1 << 26) - 1));
+        ref ulong l = ref DeviceOf(id).Links(SlotOf(id));
         l = (l & 0xFFFFFFFFUL) | ((ulong)(uint)next << 32);
     }
 
     private void SetPrev(int id, int prev)
     {
-        ref ulong l = ref _devices[id >> 26].Links(id & ((1 << 26) - 1));
+        ref ulong l = ref DeviceOf(id).Links(SlotOf(id));
         l = (l & 0xFFFFFFFF00000000UL) | (uint)prev;
     }
 
