@@ -37,9 +37,6 @@ internal static class StressCommand
                 Faults = EngineOptions.ParseFaults(parse.GetValue(inject)!),
                 Seed = parse.GetValue(seed),
             };
-            if (!(options.Seconds > 0 && options.Seconds <= 86400)) throw new CliError($"--seconds must be in (0, 86400], got {options.Seconds}");
-            if (options.Threads is < 1 or > 256) throw new CliError($"--threads must be in [1, 256], got {options.Threads}");
-            if (options.MaxRegionPages is < 1 or > 1 << 20) throw new CliError($"--max-region-pages must be in [1, 1048576], got {options.MaxRegionPages}");
             if (options.MemoryBytes < RunSettings.MinLimitBytes)
                 throw new CliError($"--memory must be at least {ByteSize.Format(RunSettings.MinLimitBytes)}, got {parse.GetValue(memory)}");
             Action<string>? progress = parse.GetValue(quiet) ? null : line => stderr.WriteLine(line);

@@ -24,11 +24,12 @@ public sealed record StressOptions
     /// <summary>Seed of the workers' choices.</summary>
     public int Seed { get; init; } = 1;
 
-    internal void Validate()
+    /// <summary>Checks every option; throws <see cref="ArgumentException"/> naming the option (as the CLI spells it) and its range.</summary>
+    public void Validate()
     {
-        if (!(Seconds > 0 && Seconds <= 86400)) throw new ArgumentOutOfRangeException(nameof(Seconds), Seconds, "Seconds must be in (0, 86400]");
-        if (Threads is < 1 or > 256) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be in [1, 256]");
-        if (MaxRegionPages is < 1 or > 1 << 20) throw new ArgumentOutOfRangeException(nameof(MaxRegionPages), MaxRegionPages, "MaxRegionPages must be in [1, 1048576]");
+        if (!(Seconds > 0 && Seconds <= 86400)) throw new ArgumentException($"--seconds must be in (0, 86400], got {Seconds}");
+        if (Threads is < 1 or > 256) throw new ArgumentException($"--threads must be in [1, 256], got {Threads}");
+        if (MaxRegionPages is < 1 or > 1 << 20) throw new ArgumentException($"--max-region-pages must be in [1, 1048576], got {MaxRegionPages}");
         ArgumentNullException.ThrowIfNull(Faults);
     }
 }
