@@ -83,7 +83,7 @@ internal sealed unsafe class ZsPool
             lock (cls.Lock)
             {
                 used += cls.Objects * cls.Size;
-                free += (cls.Spans * cls.ObjsPerSpan - cls.Objects) * cls.Size;
+                free += cls.FreeObjects * cls.Size;
                 tail += cls.Spans * ((long)cls.PagesPerSpan * PageSize.Bytes - (long)cls.ObjsPerSpan * cls.Size);
             }
         }
@@ -221,9 +221,7 @@ internal sealed unsafe class ZsPool
         long pages = 0;
         foreach (SizeClass cls in _classes)
         {
-            if (!cls.HasOwners) continue;
-            long free = Volatile.Read(ref cls.Spans) * cls.ObjsPerSpan - Volatile.Read(ref cls.Objects);
-            if (free >= cls.ObjsPerSpan) pages += free / cls.ObjsPerSpan * cls.PagesPerSpan;
+            if (cls.Compactable) pages += cls.FreeObjects / cls.ObjsPerSpan * cls.PagesPerSpan;
         }
         return pages;
     }
@@ -243,8 +241,7 @@ internal sealed unsafe class ZsPool
             Span<byte> copy = stackalloc byte[PageSize.Bytes];
             foreach (SizeClass cls in _classes)
             {
-                if (!cls.HasOwners) continue;
-                if (Volatile.Read(ref cls.Spans) * cls.ObjsPerSpan - Volatile.Read(ref cls.Objects) < cls.ObjsPerSpan) continue;
+                if (!cls.Compactable) continue;
                 lock (cls.Lock) CompactClass(cls, owners, copy, ref result);
             }
         }
@@ -460,6 +457,12 @@ internal sealed unsafe class ZsPool
         public long Spans;
         /// <summary>Objects in use in this class.</summary>
         public long Objects;
+
+        /// <summary>Free object places in the class's spans (a racy read outside <see cref="Lock"/>).</summary>
+        public long FreeObjects => Volatile.Read(ref Spans) * ObjsPerSpan - Volatile.Read(ref Objects);
+
+        /// <summary>Whether compaction could free at least one span of this class (a racy read outside <see cref="Lock"/>).</summary>
+        public bool Compactable => HasOwners && FreeObjects >= ObjsPerSpan;
 
         public SizeClass(int size, bool hasOwners)
         {
