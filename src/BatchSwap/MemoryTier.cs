@@ -87,9 +87,10 @@ public sealed class MemoryTier : IDisposable
             _mm.Zswap = _zswap;
             _mm.Reclaimer = new Reclaimer(_mm, _zswap, _counters, Tunables, () => _groups);
             if (options.BackgroundReclaim)
+            {
                 _zswap.StartShrinkWorker(_mm.AddBusy);
-            if (options.BackgroundReclaim)
                 _mm.Kswapds = _arena.Nodes.Select(n => new Kswapd(n, _mm.Reclaimer, () => _groups, _mm.AddBusy)).ToArray();
+            }
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
         }
         catch
