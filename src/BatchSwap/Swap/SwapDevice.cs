@@ -9,7 +9,8 @@ namespace BatchSwap.Swap;
 /// One swap type: a real file of 4 KiB slots, allocated in clusters of 512 (as the kernel's swap clusters),
 /// with positional I/O. Each cluster's slot table (handle, info word and zswap-LRU links, 24 bytes a slot)
 /// lives in three arena frames taken when the cluster is first used and given back when it empties.
-/// Locking: <see cref="_lock"/> guards allocation state. A slot's info word is changed by compare-and-swap;
+/// Locking: <see cref="_lock"/> guards allocation state; <see cref="Free"/> changes the used counts with atomics and
+/// takes the lock only to release a cluster or queue it as partial. A slot's info word is changed by compare-and-swap;
 /// its other fields belong to whoever holds the slot (the allocator, or the holder of its Locked bit).
 /// </summary>
 internal sealed unsafe class SwapDevice : IDisposable
@@ -33,7 +34,7 @@ internal sealed unsafe class SwapDevice : IDisposable
     private readonly SafeFileHandle _file;
     // Whether the file is deleted on dispose.
     private readonly bool _deleteOnDispose;
-    // Guards everything below.
+    // Guards the cluster lists and the current cluster (the used counts change under it or atomically).
     private readonly Lock _lock = new();
     // Used slots per cluster.
     private readonly int[] _clusterUsed;
@@ -180,7 +181,7 @@ internal sealed unsafe class SwapDevice : IDisposable
             {
                 int c = _freeClusters[--_freeClusterCount];
                 if (!SetUpCluster(c, node)) { _freeClusters[_freeClusterCount++] = c; break; }
-                _current = c;
+                Volatile.Write(ref _current, c);
                 _currentNext = n;
                 return Take(c, 0, n, out offset);
             }
@@ -189,12 +190,13 @@ internal sealed unsafe class SwapDevice : IDisposable
             {
                 int c = _partial.Dequeue();
                 _inPartial[c] = false;
-                if (_clusterUsed[c] == 0 && _clusterMeta[c * 3] < 0) continue;
+                Interlocked.MemoryBarrier(); // against Free: see it there
+                if (_clusterMeta[c * 3] < 0) continue; // released since it was queued
                 for (int start = 0; start + n <= ClusterSlots; start += n)
                 {
                     if (RunIsFree(c, start, n))
                     {
-                        if (_clusterUsed[c] + n < ClusterSlots) { _partial.Enqueue(c); _inPartial[c] = true; }
+                        if (Volatile.Read(ref _clusterUsed[c]) + n < ClusterSlots) { _partial.Enqueue(c); _inPartial[c] = true; }
                         return Take(c, start, n, out offset);
                     }
                 }
@@ -207,8 +209,9 @@ internal sealed unsafe class SwapDevice : IDisposable
     private void RetireCurrent()
     {
         int c = _current;
-        _current = -1;
-        if (_clusterUsed[c] < ClusterSlots && !_inPartial[c]) { _partial.Enqueue(c); _inPartial[c] = true; }
+        Volatile.Write(ref _current, -1);
+        Interlocked.MemoryBarrier(); // against Free: see it there
+        if (Volatile.Read(ref _clusterUsed[c]) < ClusterSlots && !_inPartial[c]) { _partial.Enqueue(c); _inPartial[c] = true; }
     }
 
     private bool RunIsFree(int cluster, int start, int n)
@@ -233,8 +236,8 @@ internal sealed unsafe class SwapDevice : IDisposable
             // readahead that read a stale swap entry cannot take it meanwhile.
             Volatile.Write(ref info[i], SlotInfo.Make(SlotFlags.Used | SlotFlags.Locked, 0, 0, 0, 0));
         }
-        _clusterUsed[cluster] += n;
-        _usedSlots += n;
+        Interlocked.Add(ref _clusterUsed[cluster], n);
+        Interlocked.Add(ref _usedSlots, n);
         return true;
     }
 
@@ -256,26 +259,37 @@ internal sealed unsafe class SwapDevice : IDisposable
         return true;
     }
 
-    /// <summary>Frees <paramref name="count"/> slots from <paramref name="offset"/> (the caller has dropped their data).</summary>
+    /// <summary>
+    /// Frees <paramref name="count"/> slots from <paramref name="offset"/>, all in one cluster (the caller has dropped
+    /// their data). Takes no lock unless the cluster empties or must join the partial list: a fault frees its slot
+    /// while reclaim allocates on the other core (the kernel frees under the cluster's own lock for the same reason).
+    /// </summary>
     public void Free(int offset, int count)
     {
+        int c = offset >> ClusterShift;
+        Debug.Assert((offset + count - 1) >> ClusterShift == c, "a freed run spans clusters");
+        for (int s = offset; s < offset + count; s++)
+        {
+            // The handle before the info word: once the word says free, an allocator may take the slot.
+            Handle(s) = 0;
+            Volatile.Write(ref Info(s), 0);
+        }
+        Interlocked.Add(ref _usedSlots, -count);
+        // A full fence: the allocator, which clears _current or _inPartial before it looks at the slots, either
+        // sees the slots free or we see its change below (and put the cluster on the partial list ourselves).
+        int left = Interlocked.Add(ref _clusterUsed[c], -count);
+        if (c == Volatile.Read(ref _current) || (left > 0 && Volatile.Read(ref _inPartial[c]))) return;
         lock (_lock)
         {
-            for (int s = offset; s < offset + count; s++)
+            if (c == _current) return;
+            if (Volatile.Read(ref _clusterUsed[c]) == 0)
             {
-                Volatile.Write(ref Info(s), 0);
-                Handle(s) = 0;
-                int c = s >> ClusterShift;
-                _usedSlots--;
-                if (--_clusterUsed[c] == 0 && c != _current)
-                {
-                    ReleaseCluster(c);
-                }
-                else if (c != _current && !_inPartial[c])
-                {
-                    _partial.Enqueue(c);
-                    _inPartial[c] = true;
-                }
+                if (_clusterMeta[c * 3] >= 0) ReleaseCluster(c);
+            }
+            else if (!_inPartial[c])
+            {
+                _partial.Enqueue(c);
+                _inPartial[c] = true;
             }
         }
     }

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using BatchSwap.Memory;
+using BatchSwap.Swap;
+
+namespace BatchSwap.Tests.Pool;
+
+/// <summary>
+/// The swap device's slot allocator alone: frees take no lock in the common case (a fault frees its slot while
+/// reclaim allocates on another core), so allocation and frees race here on purpose.
+/// </summary>
+public sealed class SwapDeviceTests
+{
+    private const int Clusters = 8;
+
+    [Fact]
+    public void SlotsFreedOnAnotherThreadAreReusedAndNeverHandedOutTwice()
+    {
+        using var arena = new PageArena(8L << 20, 1);
+        using var dev = new SwapDevice(0, 0, null, Clusters * SwapDevice.ClusterSlots * (long)PageSize.Bytes, arena);
+        long freeFramesBefore = arena.FreePages;
+        var owned = new int[dev.SlotCount]; // 1 while a slot is handed out
+        var toFree = new BlockingCollection<int>(boundedCapacity: 4096);
+        const int Allocations = 200_000;
+        int allocated = 0, full = 0;
+
+        void FreeInRandomOrder()
+        {
+            var rng = new Random(7);
+            var held = new List<int>();
+            foreach (int slot in toFree.GetConsumingEnumerable())
+            {
+                held.Add(slot);
+                // Free in random order, keeping a few thousand in use, so clusters go partial, empty and come back.
+                while (held.Count > 3000 || (held.Count > 0 && rng.Next(4) == 0))
+                {
+                    int i = rng.Next(held.Count);
+                    FreeOne(held[i]);
+                    held[i] = held[^1];
+                    held.RemoveAt(held.Count - 1);
+                }
+            }
+            foreach (int s in held) FreeOne(s);
+        }
+
+        void FreeOne(int slot)
+        {
+            Assert.Equal(1, Interlocked.Exchange(ref owned[slot], 0));
+            dev.Free(slot, 1);
+        }
+
+        Exception? failed = null;
+        var freer = new Thread(() =>
+        {
+            try { FreeInRandomOrder(); }
+            catch (Exception e)
+            {
+                failed = e;
+                foreach (int _ in toFree.GetConsumingEnumerable()) { } // let the allocating thread finish
+            }
+        });
+        freer.Start();
+
+        for (int i = 0; i < Allocations; i++)
+        {
+            if (!dev.TryAllocate(0, 0, out int slot)) { full++; Thread.Yield(); continue; }
+            Assert.Equal(0, Interlocked.Exchange(ref owned[slot], 1)); // nobody else holds it
+            dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used, 0, 0, 0, 0)); // published (unlocked), as reclaim does
+            allocated++;
+            toFree.Add(slot);
+        }
+        toFree.CompleteAdding();
+        freer.Join();
+        Assert.Null(failed);
+
+        Assert.True(allocated > Allocations / 2, $"only {allocated} of {Allocations} allocations succeeded ({full} found the device full)");
+        Assert.Equal(0, dev.UsedSlots);
+        // Every cluster emptied, so every slot table went back to the arena.
+        Assert.Equal(0, dev.MetaFrames);
+        Assert.Equal(freeFramesBefore, arena.FreePages);
+    }
+
+    [Fact]
+    public void AFullDeviceTakesSlotsFreedOutOfOrderAgain()
+    {
+        using var arena = new PageArena(8L << 20, 1);
+        using var dev = new SwapDevice(0, 0, null, 2 * SwapDevice.ClusterSlots * (long)PageSize.Bytes, arena);
+        var slots = new List<int>();
+        while (dev.TryAllocate(0, 0, out int s)) slots.Add(s);
+        Assert.Equal(dev.SlotCount, slots.Count);
+
+        // Free every third slot from another thread: no cluster empties, both become partial.
+        var freed = slots.Where((_, i) => i % 3 == 0).ToHashSet();
+        var freer = new Thread(() => { foreach (int s in freed) dev.Free(s, 1); });
+        freer.Start();
+        freer.Join();
+        Assert.Equal(slots.Count - freed.Count, dev.UsedSlots);
+
+        var again = new HashSet<int>();
+        while (dev.TryAllocate(0, 0, out int s)) Assert.True(again.Add(s));
+        Assert.Equal(freed, again);
+        Assert.Equal(dev.SlotCount, dev.UsedSlots);
+    }
+}
