@@ -15,6 +15,8 @@ namespace BatchSwap.Benchmarks;
 /// variants run interleaved in short slices (robust to a shared machine's drifting load), then exits.</description></item>
 /// <item><description><c>--dispatch [rounds [slice-ms]]</c>: no BenchmarkDotNet; the engines' own cost per run (zero-page jobs,
 /// no codec) against the same jobs inline, with and without a gap between runs, interleaved; then exits.</description></item>
+/// <item><description><c>--jitter [seconds]</c>: no BenchmarkDotNet; the latency tail this machine alone gives a short operation
+/// (lz4 page decompresses timed one by one, warm cache), the floor under a fault-in latency tail; then exits.</description></item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -47,6 +49,14 @@ internal static class Program
             int rounds = dispatch + 1 < args.Length && int.TryParse(args[dispatch + 1], out int r) && r > 0 ? r : 20;
             double sliceMs = dispatch + 2 < args.Length && double.TryParse(args[dispatch + 2], System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms > 0 ? ms : 25;
             DispatchReport.Run(rounds, Console.Out, sliceMs);
+            return 0;
+        }
+
+        int jitter = Array.IndexOf(args, "--jitter");
+        if (jitter >= 0)
+        {
+            double seconds = jitter + 1 < args.Length && double.TryParse(args[jitter + 1], System.Globalization.CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 3.0;
+            JitterReport.Run(seconds, Console.Out);
             return 0;
         }
 
