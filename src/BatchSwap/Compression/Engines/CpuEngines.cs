@@ -327,7 +327,8 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
         }
     }
 
-    /// <summary>Watches the slot for up to the spin time without sleeping; true when a new offer came in.</summary>
+    /// <summary>Watches the slot for up to the spin time without sleeping, yielding the core to any other runnable
+    /// thread as it goes; true when a new offer came in.</summary>
     private bool SpinForOffer(EngineSlot slot, long seen)
     {
         if (_spinTicks <= 0) return false;
@@ -338,6 +339,9 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
             if (v != seen && (v & 1) == 0) return true;
             if (_stopping || Stopwatch.GetTimestamp() >= until) return false;
             Thread.SpinWait(16);
+            // A thread of the application may be waiting for this core (the idle-core count only sees the tier's
+            // own threads): let it run. With nobody waiting, this returns at once.
+            Thread.Yield();
         }
     }
 
