@@ -17,6 +17,8 @@ namespace BatchSwap.Benchmarks;
 /// no codec) against the same jobs inline, with and without a gap between runs, interleaved; then exits.</description></item>
 /// <item><description><c>--jitter [seconds]</c>: no BenchmarkDotNet; the latency tail this machine alone gives a short operation
 /// (lz4 page decompresses timed one by one, warm cache), the floor under a fault-in latency tail; then exits.</description></item>
+/// <item><description><c>--scaling [seconds [rounds]]</c>: no BenchmarkDotNet; each codec compressed by one free-running thread,
+/// then by one per core at once: the hardware's own ceiling for target (a); then exits.</description></item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -57,6 +59,15 @@ internal static class Program
         {
             double seconds = jitter + 1 < args.Length && double.TryParse(args[jitter + 1], System.Globalization.CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 3.0;
             JitterReport.Run(seconds, Console.Out);
+            return 0;
+        }
+
+        int scaling = Array.IndexOf(args, "--scaling");
+        if (scaling >= 0)
+        {
+            double seconds = scaling + 1 < args.Length && double.TryParse(args[scaling + 1], System.Globalization.CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 0.5;
+            int rounds = scaling + 2 < args.Length && int.TryParse(args[scaling + 2], out int r) && r > 0 ? r : 5;
+            ScalingReport.Run(seconds, rounds, Console.Out);
             return 0;
         }
 
