@@ -86,11 +86,8 @@ public sealed class MemoryTier : IDisposable
             _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groupsById, faults);
             _mm.Zswap = _zswap;
             _mm.Reclaimer = new Reclaimer(_mm, _zswap, _counters, Tunables, () => _groups);
-            if (options.BackgroundReclaim)
-            {
-                _zswap.StartShrinkWorker(_mm.AddBusy);
-                _mm.Kswapds = _arena.Nodes.Select(n => new Kswapd(n, _mm.Reclaimer, () => _groups, _mm.AddBusy)).ToArray();
-            }
+            if (options.ZswapShrinkWorker) _zswap.StartShrinkWorker(_mm.AddBusy);
+            if (options.BackgroundReclaim) _mm.Kswapds = _arena.Nodes.Select(n => new Kswapd(n, _mm.Reclaimer, () => _groups, _mm.AddBusy)).ToArray();
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
         }
         catch

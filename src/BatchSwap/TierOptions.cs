@@ -30,6 +30,14 @@ public sealed record TierOptions
     /// <summary>Run a background reclaimer per node (kswapd), so that workers rarely reclaim in their own thread.</summary>
     public bool BackgroundReclaim { get; init; } = true;
 
+    /// <summary>
+    /// Run zswap's shrink worker (mainline's shrink_worker, independent of kswapd): when the pool reaches
+    /// <c>zswap.max_pool_percent</c>, stores are rejected and those folios go to the swap device uncompressed while a
+    /// background thread writes the oldest entries back to the accept threshold. When false, the storing thread
+    /// writes back itself before its next batch (deterministic, for tests).
+    /// </summary>
+    public bool ZswapShrinkWorker { get; init; } = true;
+
     /// <summary>zswap.compressor at start.</summary>
     public string Compressor { get; init; } = "lz4";
 

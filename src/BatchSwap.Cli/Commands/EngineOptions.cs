@@ -18,7 +18,7 @@ internal sealed class EngineOptions
     public Option<int> Engines { get; } = new("--engines") { Description = "compression engine threads", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<int> Nodes { get; } = new("--nodes") { Description = "NUMA-like nodes", DefaultValueFactory = _ => 1 };
     public Option<int> SwapDevices { get; } = new("--swap-devices") { Description = "swap files (swap types) of equal priority", DefaultValueFactory = _ => 1 };
-    public Option<bool> NoKswapd { get; } = new("--no-kswapd") { Description = "no background reclaim: workers reclaim in their own threads only; default: kswapd on", DefaultValueFactory = _ => false };
+    public Option<bool> NoKswapd { get; } = new("--no-kswapd") { Description = "no kswapd: workers reclaim in their own threads, as under a Linux memory cgroup limit (zswap's shrink worker still runs); default: kswapd on", DefaultValueFactory = _ => false };
     public Option<string> Inject { get; } = new("--inject") { Description = "faults to inject, KEY=RATE,… (" + "swap-write, swap-read, swap-full, short-write, short-read, compress, pool-alloc, engine-throw, slow-io-us, seed" + "); default: none", DefaultValueFactory = _ => "none" };
     public Option<string[]> Set { get; } = new("--set") { Description = "set a tunable, NAME=VALUE (repeatable), e.g. zswap.max_pool_percent=30; default: none", AllowMultipleArgumentsPerToken = false };
 

@@ -5,7 +5,7 @@ namespace BatchSwap.Tests.Engine;
 
 /// <summary>
 /// A full pool (mainline's limit hit): stores are rejected and go to the swap device uncompressed while the shrink
-/// worker writes the oldest entries back, in the background with kswapd on, or in the storing thread without it.
+/// worker writes the oldest entries back: in the background (mainline), or in the storing thread without the worker.
 /// </summary>
 public sealed class ShrinkWorkerTests
 {
@@ -18,6 +18,7 @@ public sealed class ShrinkWorkerTests
         {
             MemoryBytes = 24L << 20,
             BackgroundReclaim = background,
+            ZswapShrinkWorker = background,
             Tunables = new Dictionary<string, string> { ["zswap.max_pool_percent"] = "5", ["zswap.shrinker_enabled"] = "N" },
         });
         using Region r = tier.Allocate(64L << 20);
