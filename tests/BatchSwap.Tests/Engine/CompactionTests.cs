@@ -7,13 +7,15 @@ namespace BatchSwap.Tests.Engine;
 /// <summary>Pool compaction in a running tier: swapped-out pages keep their bytes while their objects move.</summary>
 public sealed class CompactionTests
 {
-    // Without kswapd the test thread alone reclaims and stores, so that the pool changes only when it says.
+    // Without kswapd and the shrink worker the test thread alone reclaims, stores and writes back, so that the pool
+    // changes only when it says.
     private static MemoryTier NewTier(bool kswapd = false) =>
         new(new TierOptions
         {
             MemoryBytes = 32L << 20,
             Engines = 2,
             BackgroundReclaim = kswapd,
+            ZswapShrinkWorker = kswapd,
             SwapDevices = [new SwapDeviceOptions()],
         });
 

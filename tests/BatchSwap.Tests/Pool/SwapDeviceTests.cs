@@ -19,9 +19,11 @@ public sealed class SwapDeviceTests
         using var dev = new SwapDevice(0, 0, null, Clusters * SwapDevice.ClusterSlots * (long)PageSize.Bytes, arena);
         long freeFramesBefore = arena.FreePages;
         var owned = new int[dev.SlotCount]; // 1 while a slot is handed out
-        var toFree = new BlockingCollection<int>(boundedCapacity: 4096);
+        // At most 1,024 queued and 2,000 held: with the 511 freed slots the cluster being filled may hide until it is
+        // retired, fewer than the device's 4,096 slots are ever out of reach, so every allocation must succeed.
+        var toFree = new BlockingCollection<int>(boundedCapacity: 1024);
         const int Allocations = 200_000;
-        int allocated = 0, full = 0;
+        int full = 0;
 
         void FreeInRandomOrder()
         {
@@ -31,7 +33,7 @@ public sealed class SwapDeviceTests
             {
                 held.Add(slot);
                 // Free in random order, keeping a few thousand in use, so clusters go partial, empty and come back.
-                while (held.Count > 3000 || (held.Count > 0 && rng.Next(4) == 0))
+                while (held.Count > 2000 || (held.Count > 0 && rng.Next(4) == 0))
                 {
                     int i = rng.Next(held.Count);
                     FreeOne(held[i]);
@@ -62,21 +64,20 @@ public sealed class SwapDeviceTests
 
         for (int i = 0; i < Allocations; i++)
         {
-            if (!dev.TryAllocate(0, 0, out int slot)) { full++; Thread.Yield(); continue; }
+            if (!dev.TryAllocate(0, 0, out int slot)) { full++; continue; }
             Assert.Equal(0, Interlocked.Exchange(ref owned[slot], 1)); // nobody else holds it
             dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used, 0, 0, 0, 0)); // published (unlocked), as reclaim does
-            allocated++;
             toFree.Add(slot);
         }
         toFree.CompleteAdding();
         freer.Join();
         Assert.Null(failed);
 
-        Assert.True(allocated > Allocations / 2, $"only {allocated} of {Allocations} allocations succeeded ({full} found the device full)");
+        Assert.Equal(0, full);
         Assert.Equal(0, dev.UsedSlots);
-        // Every cluster emptied, so every slot table went back to the arena.
-        Assert.Equal(0, dev.MetaFrames);
-        Assert.Equal(freeFramesBefore, arena.FreePages);
+        // Every cluster emptied, so every slot table went back to the arena, except perhaps the one being filled.
+        Assert.True(dev.MetaFrames <= 3, $"{dev.MetaFrames} slot-table frames still held");
+        Assert.Equal(freeFramesBefore - dev.MetaFrames, arena.FreePages);
     }
 
     [Fact]
