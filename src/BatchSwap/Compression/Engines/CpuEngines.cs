@@ -177,21 +177,30 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     private int Work(JobBatch batch, int generation, Func<byte, IPageCodecContext> contexts)
     {
         int ran = 0;
-        while (true)
+        try
         {
-            int i = batch.TryClaim(generation);
-            if (i < 0) return ran;
-            try
+            while (true)
             {
-                RunContained(ref batch.Jobs[i], contexts);
+                int first = batch.TryClaim(generation, out int claimed);
+                if (first < 0) return ran;
+                for (int i = first; i < first + claimed; i++)
+                {
+                    try
+                    {
+                        RunContained(ref batch.Jobs[i], contexts);
+                    }
+                    finally
+                    {
+                        ran++;
+                    }
+                }
             }
-            finally
-            {
-                // Whatever happened, the job is over: the submitter must never wait for it forever.
-                Interlocked.Decrement(ref batch.Remaining);
-            }
-
-            ran++;
+        }
+        finally
+        {
+            // Whatever happened, the jobs this thread claimed are over, and the submitter must never wait for them
+            // forever. One update for all of them: the claimers do not pass this line between cores once per job.
+            if (ran > 0) Interlocked.Add(ref batch.Remaining, -ran);
         }
     }
 
