@@ -196,6 +196,46 @@ public sealed unsafe class CpuEnginesTests : IDisposable
     }
 
     [Fact]
+    public void ClaimsTakeAQuarterOfWhatIsLeftAndCoverEveryJobOnce()
+    {
+        using var batch = new JobBatch(64);
+        FillCompress(batch, 32);
+        int gen = batch.Open();
+        var sizes = new List<int>();
+        int next = 0;
+        while (batch.TryClaim(gen, out int claimed) is int first && first >= 0)
+        {
+            Assert.Equal(next, first); // runs follow each other: no job skipped or claimed twice
+            sizes.Add(claimed);
+            next += claimed;
+        }
+        Assert.Equal(32, next);
+        Assert.Equal([8, 6, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1], sizes);
+        Assert.Equal(-1, batch.TryClaim(gen - 1, out int stale)); // an old run claims nothing
+        Assert.Equal(0, stale);
+    }
+
+    [Fact]
+    public void ConcurrentClaimersShareEveryJobExactlyOnce()
+    {
+        using var batch = new JobBatch(64);
+        for (int round = 0; round < 200; round++)
+        {
+            FillCompress(batch, 64);
+            int gen = batch.Open();
+            var hits = new int[64];
+            var threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+            {
+                while (batch.TryClaim(gen, out int claimed) is int first && first >= 0)
+                    for (int i = first; i < first + claimed; i++) Interlocked.Increment(ref hits[i]);
+            })).ToArray();
+            foreach (Thread t in threads) t.Start();
+            foreach (Thread t in threads) t.Join();
+            Assert.All(hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
     public void ALateHelperDoesNotRunJobsOfTheReopenedBatch()
     {
         using var taken = new CountdownEvent(1);
