@@ -176,31 +176,27 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     /// <summary>Claims and runs jobs until none is left unclaimed; returns how many it ran.</summary>
     private int Work(JobBatch batch, int generation, Func<byte, IPageCodecContext> contexts)
     {
-        int ran = 0;
+        int ran = 0, claimedAll = 0;
         try
         {
             while (true)
             {
                 int first = batch.TryClaim(generation, out int claimed);
                 if (first < 0) return ran;
+                claimedAll += claimed;
                 for (int i = first; i < first + claimed; i++)
                 {
-                    try
-                    {
-                        RunContained(ref batch.Jobs[i], contexts);
-                    }
-                    finally
-                    {
-                        ran++;
-                    }
+                    RunContained(ref batch.Jobs[i], contexts);
+                    ran++;
                 }
             }
         }
         finally
         {
-            // Whatever happened, the jobs this thread claimed are over, and the submitter must never wait for them
-            // forever. One update for all of them: the claimers do not pass this line between cores once per job.
-            if (ran > 0) Interlocked.Add(ref batch.Remaining, -ran);
+            // Whatever happened, every job this thread claimed is over: run, or, had anything escaped RunContained,
+            // left Pending, which every caller takes as failed. The submitter must never wait for one forever. One
+            // update for all of them: the claimers do not pass this line between cores once per job.
+            if (claimedAll > 0) Interlocked.Add(ref batch.Remaining, -claimedAll);
         }
     }
 
