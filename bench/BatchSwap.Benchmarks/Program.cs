@@ -31,43 +31,35 @@ internal static class Program
         int report = Array.IndexOf(args, "--cpu-report");
         if (report >= 0)
         {
-            double seconds = report + 1 < args.Length && double.TryParse(args[report + 1], System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 1.0;
-            CpuTimeReport.Run(seconds, Console.Out);
+            CpuTimeReport.Run(PositiveDouble(args, report + 1, 1.0), Console.Out);
             return 0;
         }
 
         int targets = Array.IndexOf(args, "--targets");
         if (targets >= 0)
         {
-            int rounds = targets + 1 < args.Length && int.TryParse(args[targets + 1], out int r) && r > 0 ? r : 40;
-            double sliceMs = targets + 2 < args.Length && double.TryParse(args[targets + 2], System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms > 0 ? ms : 25;
-            InterleavedTargets.Run(rounds, Console.Out, sliceMs);
+            InterleavedTargets.Run(PositiveInt(args, targets + 1, 40), Console.Out, PositiveDouble(args, targets + 2, 25));
             return 0;
         }
 
         int dispatch = Array.IndexOf(args, "--dispatch");
         if (dispatch >= 0)
         {
-            int rounds = dispatch + 1 < args.Length && int.TryParse(args[dispatch + 1], out int r) && r > 0 ? r : 20;
-            double sliceMs = dispatch + 2 < args.Length && double.TryParse(args[dispatch + 2], System.Globalization.CultureInfo.InvariantCulture, out double ms) && ms > 0 ? ms : 25;
-            DispatchReport.Run(rounds, Console.Out, sliceMs);
+            DispatchReport.Run(PositiveInt(args, dispatch + 1, 20), Console.Out, PositiveDouble(args, dispatch + 2, 25));
             return 0;
         }
 
         int jitter = Array.IndexOf(args, "--jitter");
         if (jitter >= 0)
         {
-            double seconds = jitter + 1 < args.Length && double.TryParse(args[jitter + 1], System.Globalization.CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 3.0;
-            JitterReport.Run(seconds, Console.Out);
+            JitterReport.Run(PositiveDouble(args, jitter + 1, 3.0), Console.Out);
             return 0;
         }
 
         int scaling = Array.IndexOf(args, "--scaling");
         if (scaling >= 0)
         {
-            double seconds = scaling + 1 < args.Length && double.TryParse(args[scaling + 1], System.Globalization.CultureInfo.InvariantCulture, out double s) && s > 0 ? s : 0.5;
-            int rounds = scaling + 2 < args.Length && int.TryParse(args[scaling + 2], out int r) && r > 0 ? r : 5;
-            ScalingReport.Run(seconds, rounds, Console.Out);
+            ScalingReport.Run(PositiveDouble(args, scaling + 1, 0.5), PositiveInt(args, scaling + 2, 5), Console.Out);
             return 0;
         }
 
@@ -76,4 +68,12 @@ internal static class Program
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, BenchConfig.Create(quick));
         return 0;
     }
+
+    /// <summary>The positive whole number at <paramref name="index"/> of the arguments, or <paramref name="fallback"/>.</summary>
+    private static int PositiveInt(string[] args, int index, int fallback) =>
+        index < args.Length && int.TryParse(args[index], out int v) && v > 0 ? v : fallback;
+
+    /// <summary>The positive number at <paramref name="index"/> of the arguments (invariant culture), or <paramref name="fallback"/>.</summary>
+    private static double PositiveDouble(string[] args, int index, double fallback) =>
+        index < args.Length && double.TryParse(args[index], System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0 ? v : fallback;
 }
