@@ -85,10 +85,10 @@ internal static unsafe class DispatchReport
                     string PerRun((long Offers, long Wakes) before, (long Offers, long Wakes) after, long n) =>
                         after.Offers < 0 ? "n/a" : string.Create(CultureInfo.InvariantCulture,
                             $"{(double)(after.Offers - before.Offers) / n:F2} / {(double)(after.Wakes - before.Wakes) / n:F2}");
-                    double d1 = Median(wall[1].Zip(wall[0], (a, b) => a - b).ToArray());
-                    double d2 = Median(wall[2].Zip(wall[0], (a, b) => a - b).ToArray());
+                    double d1 = Medians.Of(wall[1].Zip(wall[0], (a, b) => a - b).ToArray());
+                    double d2 = Medians.Of(wall[2].Zip(wall[0], (a, b) => a - b).ToArray());
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {jobs} | {gapUs} | {Median(wall[0]):F0} / {Median(cpu[0]):F0} | {Median(wall[1]):F0} / {Median(cpu[1]):F0} | {Median(wall[2]):F0} / {Median(cpu[2]):F0} | {d1:F0} | {d2:F0} | {PerRun(c1, n1, runs[1])} | {PerRun(c2, n2, runs[2])} |"));
+                        $"| {jobs} | {gapUs} | {Medians.Of(wall[0]):F0} / {Medians.Of(cpu[0]):F0} | {Medians.Of(wall[1]):F0} / {Medians.Of(cpu[1]):F0} | {Medians.Of(wall[2]):F0} / {Medians.Of(cpu[2]):F0} | {d1:F0} | {d2:F0} | {PerRun(c1, n1, runs[1])} | {PerRun(c2, n2, runs[2])} |"));
                     output.Flush();
                 }
             }
@@ -106,12 +106,6 @@ internal static unsafe class DispatchReport
         object? offers = typeof(CpuEngines).GetProperty("OffersPosted", Flags)?.GetValue(engines);
         object? wakes = typeof(CpuEngines).GetProperty("Wakes", Flags)?.GetValue(engines);
         return offers is long o && wakes is long w ? (o, w) : (-1, -1);
-    }
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Runs a body for about <paramref name="length"/>; returns wall and process CPU ns per call.</summary>

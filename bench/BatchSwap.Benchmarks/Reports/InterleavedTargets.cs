@@ -68,7 +68,7 @@ internal static class InterleavedTargets
                     double a1 = MedianRatio(wall[0], wall[1], 0.5), a2 = MedianRatio(wall[0], wall[2], 0.5);
                     double b1 = MedianRatio(wall[4], wall[3], 1), b2 = MedianRatio(wall[5], wall[3], 1);
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {set} | {codec} | {Median(wall[0]):F0} / {Median(cpu[0]):F0} | {Median(wall[1]):F0} / {Median(cpu[1]):F0} | {Median(wall[2]):F0} / {Median(cpu[2]):F0} | {Verdict(a1 >= 0.9, a1)} | {Verdict(a2 >= 0.9, a2)} | {Median(wall[3]):F0} / {Median(cpu[3]):F0} | {Median(wall[4]):F0} / {Median(cpu[4]):F0} | {Median(wall[5]):F0} / {Median(cpu[5]):F0} | {Verdict(b1 <= 0.55, b1)} | {Verdict(b2 <= 0.55, b2)} |"));
+                        $"| {set} | {codec} | {Medians.Of(wall[0]):F0} / {Medians.Of(cpu[0]):F0} | {Medians.Of(wall[1]):F0} / {Medians.Of(cpu[1]):F0} | {Medians.Of(wall[2]):F0} / {Medians.Of(cpu[2]):F0} | {Verdict(a1 >= 0.9, a1)} | {Verdict(a2 >= 0.9, a2)} | {Medians.Of(wall[3]):F0} / {Medians.Of(cpu[3]):F0} | {Medians.Of(wall[4]):F0} / {Medians.Of(cpu[4]):F0} | {Medians.Of(wall[5]):F0} / {Medians.Of(cpu[5]):F0} | {Verdict(b1 <= 0.55, b1)} | {Verdict(b2 <= 0.55, b2)} |"));
                     output.Flush();
                 }
                 finally
@@ -86,13 +86,7 @@ internal static class InterleavedTargets
 
     /// <summary>Median over rounds of numerator[r] × scale / denominator[r].</summary>
     private static double MedianRatio(double[] numerator, double[] denominator, double scale) =>
-        Median(numerator.Zip(denominator, (n, d) => n * scale / d).ToArray());
-
-    private static double Median(double[] values)
-    {
-        double[] sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
+        Medians.Of(numerator.Zip(denominator, (n, d) => n * scale / d).ToArray());
 
     /// <summary>Runs a body for about <paramref name="length"/>; returns wall and process CPU ns per page.</summary>
     private static (double Wall, double Cpu) Slice(Func<long> body, int pagesPerCall, TimeSpan length)

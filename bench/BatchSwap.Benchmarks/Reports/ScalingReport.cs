@@ -29,6 +29,7 @@ internal static unsafe class ScalingReport
         output.WriteLine("|---|---|---|---:|---:|---:|---:|");
         foreach (string set in PageSets.Available())
         {
+            using NativePages sample = PageSets.Sample(set, SamplePages);
             foreach (string codec in CodecRegistry.Names)
             {
                 var one = new List<double>[2];
@@ -42,8 +43,8 @@ internal static unsafe class ScalingReport
                     for (int w = 0; w < 2; w++)
                     {
                         bool pageWork = w == 1;
-                        double single = PagesPerSecond(set, codec, 1, seconds, pageWork);
-                        double many = PagesPerSecond(set, codec, cores, seconds, pageWork);
+                        double single = PagesPerSecond(sample, codec, 1, seconds, pageWork);
+                        double many = PagesPerSecond(sample, codec, cores, seconds, pageWork);
                         if (!pageWork) bare = single;
                         one[w].Add(1e9 / single);
                         all[w].Add(1e9 / many);
@@ -54,23 +55,22 @@ internal static unsafe class ScalingReport
                 for (int w = 0; w < 2; w++)
                 {
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"| {set} | {codec} | {(w == 0 ? "bare codec" : "PageWork")} | {Median(one[w]):F0} | {Median(all[w]):F0} | {Median(ratio[w]):F2} | {(w == 0 ? Median(ratio[0]) : Median(toBare)):F2} |"));
+                        $"| {set} | {codec} | {(w == 0 ? "bare codec" : "PageWork")} | {Medians.Of(one[w]):F0} | {Medians.Of(all[w]):F0} | {Medians.Of(ratio[w]):F2} | {Medians.Of(w == 0 ? ratio[0] : toBare):F2} |"));
                 }
                 output.Flush();
             }
         }
     }
 
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
-    }
+    /// <summary>Pages of the sample each thread compresses, over and over.</summary>
+    private const int SamplePages = 256;
 
-    /// <summary>Pages compressed per second by <paramref name="threads"/> threads running free for <paramref name="seconds"/>.</summary>
-    private static double PagesPerSecond(string set, string codec, int threads, double seconds, bool pageWork)
+    /// <summary>
+    /// Pages compressed per second by <paramref name="threads"/> threads running free for <paramref name="seconds"/>,
+    /// each on its own copy of <paramref name="sample"/>.
+    /// </summary>
+    private static double PagesPerSecond(NativePages sample, string codec, int threads, double seconds, bool pageWork)
     {
-        const int SamplePages = 256;
         var counts = new long[threads];
         var elapsed = new long[threads];
         using var start = new Barrier(threads);
@@ -80,7 +80,8 @@ internal static unsafe class ScalingReport
             int index = t;
             workers[t] = new Thread(() =>
             {
-                using NativePages pages = PageSets.Sample(set, SamplePages);
+                using var pages = new NativePages(SamplePages);
+                for (int i = 0; i < SamplePages; i++) sample.Span(i).CopyTo(pages.Span(i));
                 using IPageCodecContext ctx = CodecRegistry.Get(codec).CreateContext();
                 using var batch = new JobBatch(1);
                 byte id = CodecRegistry.Get(codec).Id;
