@@ -14,7 +14,7 @@ namespace BatchSwap.Benchmarks.Reports;
 /// else of BatchSwap runs, so any tail here (timer ticks, the hypervisor, other tenants) is the floor under the
 /// tail of any operation of that length. Prints one markdown table; also counts units slower than 20 µs.
 /// </summary>
-internal static unsafe class JitterReport
+internal static class JitterReport
 {
     public static void Run(double seconds, TextWriter output)
     {
