@@ -6,6 +6,7 @@ using BatchSwap.Pool;
 using BatchSwap.Reclaim;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
+using BatchSwap.Swap.Backends;
 using BatchSwap.Tunables;
 using BatchSwap.Zswap;
 
@@ -30,6 +31,8 @@ public sealed class MemoryTier : IDisposable
 {
     private readonly PageArena _arena;
     private readonly SwapDevice[] _devices;
+    private readonly SwapIoWorkers _ioWorkers;
+    private readonly PageIo _pageIo;
     private readonly Counters _counters = new();
     private readonly ZsPool _pool;
     private readonly IBatchCompressor _engines;
@@ -67,25 +70,33 @@ public sealed class MemoryTier : IDisposable
         _batches = new BatchPool(batchCount, JobsPerBatch);
         try
         {
+            FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
+            _faults = faults;
+            _ioWorkers = new SwapIoWorkers(options.SwapIoThreads);
             IReadOnlyList<SwapDeviceOptions> devs = options.SwapDevices.Count > 0 ? options.SwapDevices : [new SwapDeviceOptions()];
             _devices = new SwapDevice[devs.Count];
+            string dir = options.SwapDirectory ?? Path.GetTempPath();
+            SwapFileMode mode = options.SimulateDirectIoRefusal ? SwapFileMode.DirectRefusedForTest
+                : options.SwapDirectIo ? SwapFileMode.Direct : SwapFileMode.Buffered;
             for (int i = 0; i < devs.Count; i++)
             {
                 long cap = devs[i].CapacityBytes > 0 ? devs[i].CapacityBytes : Math.Min(Math.Max(options.MemoryBytes * 16, 1L << 30), 256L << 30);
-                _devices[i] = new SwapDevice(i, devs[i].Priority, devs[i].Path, cap, _arena);
+                int slots = SwapDevice.SlotsFor(cap);
+                ISwapBackend backend = options.SwapBackendFactory?.Invoke(i, slots) ?? new FileSwapBackend(devs[i].Path, dir, slots, mode, _ioWorkers);
+                if (faults is not null) backend = new FaultInjectingBackend(backend, faults);
+                _devices[i] = new SwapDevice(i, devs[i].Priority, slots, backend, _arena);
             }
-            FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
-            _faults = faults;
-            if (faults is not null) foreach (SwapDevice d in _devices) d.Faults = faults;
             _pool = new ZsPool(_arena);
             _engines = new CpuEngines(options.Engines, faults, JobsPerBatch, () => _mm?.BusyThreads ?? 1);
             Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), TunableSet.MaxCompressBatchSize);
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             _mm = new Mm(_arena, _devices, _counters, Tunables);
-            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groupsById, faults);
+            TunableSet tunables = Tunables;
+            _pageIo = new PageIo(_devices, _arena, _counters, () => tunables.VerifyChecksums);
+            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groupsById, faults, _pageIo);
             _mm.Zswap = _zswap;
-            _mm.Reclaimer = new Reclaimer(_mm, _zswap, _counters, Tunables, () => _groups);
+            _mm.Reclaimer = new Reclaimer(_mm, _zswap, _pageIo, _counters, Tunables, () => _groups);
             if (options.ZswapShrinkWorker) _zswap.StartShrinkWorker(_mm.AddBusy);
             if (options.BackgroundReclaim) _mm.Kswapds = _arena.Nodes.Select(n => new Kswapd(n, _mm.Reclaimer, () => _groups, _mm.AddBusy)).ToArray();
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
@@ -198,6 +209,24 @@ public sealed class MemoryTier : IDisposable
     /// <summary>The engine threads (tests check they end).</summary>
     internal IReadOnlyList<Thread> EngineThreads => (_engines as CpuEngines)?.Threads ?? [];
 
+    /// <summary>The swap I/O threads (tests check they end).</summary>
+    internal IReadOnlyList<Thread> SwapIoThreads => _ioWorkers?.Threads ?? [];
+
+    /// <summary>The page-I/O layer (tests).</summary>
+    internal PageIo PageIo => _pageIo;
+
+    /// <summary>Whether every swap device moves its pages without the page cache (direct I/O, or not a file).</summary>
+    public bool SwapDirectIo => _devices.All(d => d.Backend.DirectIo);
+
+    /// <summary>The swap devices' backends, described ("file, direct I/O"), by swap type.</summary>
+    public IReadOnlyList<string> SwapDescriptions => _devices.Select(d => d.Backend.Description).ToArray();
+
+    /// <summary>Bytes of the swap files' pages in the page cache now (memory outside the budget; 0 with direct I/O).</summary>
+    public long SwapPageCacheBytes
+    {
+        get { long n = 0; foreach (SwapDevice d in _devices) n += d.Backend.PageCacheBytes(); return n; }
+    }
+
     /// <summary>The zswap shrink worker's thread, or null when a full pool is shrunk by the storing thread (for tests).</summary>
     internal Thread? ShrinkWorkerThread => _zswap.ShrinkWorkerThread;
 
@@ -228,6 +257,9 @@ public sealed class MemoryTier : IDisposable
             new("swap_used_pages", swapUsed),
             new("slot_table_pages", slotTableFrames),
             new("compress_batchsize", Tunables.CompressBatchSize),
+            new("swap_direct_io", SwapDirectIo ? 1 : 0),
+            new("swap_io_in_flight", _pageIo.Depth.Now),
+            new("swap_io_depth_max", _pageIo.Depth.Max),
         };
         return new CounterSnapshot(events, gauges);
     }
@@ -258,6 +290,7 @@ public sealed class MemoryTier : IDisposable
         _zswap?.StopShrinkWorker();
         _engines?.Dispose();
         _batches?.Dispose();
+        _ioWorkers?.Dispose(); // finishes any queued run before the files close
         if (_devices is not null) foreach (SwapDevice? d in _devices) d?.Dispose();
         _arena.Dispose();
     }

@@ -5,7 +5,11 @@ using BatchSwap.Tunables;
 namespace BatchSwap;
 
 /// <summary>A swap device (a swap type): a file and its priority.</summary>
-/// <param name="Path">The file, or null for a temporary file deleted on dispose.</param>
+/// <param name="Path">
+/// The file, or null for a temporary file in <see cref="TierOptions.SwapDirectory"/> that has no name (O_TMPFILE), so
+/// nothing else can open it and nothing is left behind even after kill -9. A named file is created mode 0600 (made
+/// 0600 if it exists), truncated, and removed on dispose if the tier created it.
+/// </param>
 /// <param name="CapacityBytes">Largest size of the file; 0 picks 16 times the tier's memory.</param>
 /// <param name="Priority">Higher priorities are used first; equal priorities take turns.</param>
 public sealed record SwapDeviceOptions(string? Path = null, long CapacityBytes = 0, int Priority = 0);
@@ -23,6 +27,26 @@ public sealed record TierOptions
 
     /// <summary>Swap devices; empty means one temporary file.</summary>
     public IReadOnlyList<SwapDeviceOptions> SwapDevices { get; init; } = [];
+
+    /// <summary>Where temporary swap files go (null: the system's temp directory). It must exist and be writable.</summary>
+    public string? SwapDirectory { get; init; }
+
+    /// <summary>
+    /// Swap files use direct I/O (O_DIRECT, the default): a page swapped out leaves RAM, as with the kernel's swap.
+    /// A filesystem that refuses it gets buffered I/O, which the tier reports (<c>swap_direct_io</c> 0). False asks for
+    /// buffered I/O: faster re-reads of recently swapped pages, but their copies in the page cache are memory outside
+    /// <see cref="MemoryBytes"/>.
+    /// </summary>
+    public bool SwapDirectIo { get; init; } = true;
+
+    /// <summary>I/O threads that move swap-file runs (writes in flight while reclaim goes on), 1 to 64.</summary>
+    public int SwapIoThreads { get; init; } = 4;
+
+    /// <summary>Tests: builds the backend of swap type i with the given slot count instead of a file.</summary>
+    internal Func<int, int, Swap.Backends.ISwapBackend>? SwapBackendFactory { get; init; }
+
+    /// <summary>Tests: act as if the filesystem refused O_DIRECT.</summary>
+    internal bool SimulateDirectIoRefusal { get; init; }
 
     /// <summary>Compression engine threads, 0 to 256; the reclaiming thread works too. Default: one per core.</summary>
     public int Engines { get; init; } = Environment.ProcessorCount;
@@ -72,6 +96,15 @@ public sealed record TierOptions
         if (Tunables is null) throw new ArgumentNullException(nameof(Tunables), "Tunables must be a dictionary (empty for the defaults)");
         if (SwapDevices.Count > 32)
             throw new ArgumentOutOfRangeException(nameof(SwapDevices), SwapDevices.Count, "at most 32 swap devices");
+        if (SwapIoThreads is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(SwapIoThreads), SwapIoThreads, "SwapIoThreads must be in [1, 64]");
+        if (SwapDirectory is not null)
+        {
+            if (string.IsNullOrWhiteSpace(SwapDirectory))
+                throw new ArgumentException("SwapDirectory must be a directory, or null for the temp directory", nameof(SwapDirectory));
+            if (!Directory.Exists(SwapDirectory))
+                throw new DirectoryNotFoundException($"swap directory '{SwapDirectory}' does not exist");
+        }
         var paths = new HashSet<string>(StringComparer.Ordinal);
         foreach (SwapDeviceOptions? d in SwapDevices)
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using BatchSwap.Swap;
 
 namespace BatchSwap.Faults;
 
@@ -28,7 +27,7 @@ internal sealed class InjectedEngineFaultException : Exception
 /// Decides, operation by operation, whether a planned fault strikes, and counts the faults it injected.
 /// Thread-safe; allocation-free.
 /// </summary>
-internal sealed unsafe class FaultInjector : IDeviceFaults
+internal sealed unsafe class FaultInjector
 {
     /// <summary>The <see cref="FaultPlan.Parse"/> key of each <see cref="FaultKind"/>.</summary>
     public static readonly string[] KindNames =
@@ -79,10 +78,10 @@ internal sealed unsafe class FaultInjector : IDeviceFaults
         if (Strike(_plan.EngineThrowRate, FaultKind.EngineThrow)) throw new InjectedEngineFaultException();
     }
 
-    /// <inheritdoc/>
+    /// <summary>Called before a swap-slot reservation; false fails it as if the device were full.</summary>
     public bool BeforeAllocate() => !Strike(_plan.SwapFullRate, FaultKind.SwapFull);
 
-    /// <inheritdoc/>
+    /// <summary>Called as a swap write completes (after the slow-I/O delay): the fault it meets, if any.</summary>
     public IoFault BeforeWrite(int offset, int pages)
     {
         Delay();
@@ -90,7 +89,7 @@ internal sealed unsafe class FaultInjector : IDeviceFaults
         return Strike(_plan.ShortWriteRate, FaultKind.ShortWrite) ? IoFault.Short : IoFault.None;
     }
 
-    /// <inheritdoc/>
+    /// <summary>Called as a swap read completes (after the slow-I/O delay): the fault it meets, if any.</summary>
     public IoFault BeforeRead(int offset)
     {
         Delay();

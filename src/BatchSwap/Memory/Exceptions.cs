@@ -1,4 +1,4 @@
-using BatchSwap.Zswap;
+using BatchSwap.Swap;
 
 namespace BatchSwap.Memory;
 

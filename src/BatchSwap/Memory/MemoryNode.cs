@@ -1,3 +1,4 @@
+using BatchSwap.Pageout;
 using System.Diagnostics;
 
 namespace BatchSwap.Memory;
@@ -85,12 +86,12 @@ internal sealed unsafe class MemoryNode
     }
 
     /// <summary>Returns the folios of a reclaim batch that went out, under one lock hold.</summary>
-    public void FreeFolios(ReadOnlySpan<Reclaim.PlugFolio> folios, Reclaim.PageoutOutcome except)
+    public void FreeFolios(ReadOnlySpan<PageoutFolio> folios)
     {
         lock (Lock)
         {
-            foreach (ref readonly Reclaim.PlugFolio f in folios)
-                if (f.Outcome != except) FreeLocked(f.Head, f.Order);
+            foreach (ref readonly PageoutFolio f in folios)
+                if (f.Outcome.IsPagedOut()) FreeLocked(f.Head, f.Order);
         }
     }
 

@@ -82,6 +82,8 @@ internal sealed class Kswapd : IDisposable
             }
             finally
             {
+                // Writes still in flight are finished before kswapd sleeps: no folio waits on a sleeping thread.
+                _reclaimer.FinishWriteback();
                 _busy(-1);
             }
         }

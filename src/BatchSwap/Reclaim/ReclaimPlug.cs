@@ -1,21 +1,7 @@
 using BatchSwap.Memory;
+using BatchSwap.Pageout;
 
 namespace BatchSwap.Reclaim;
-
-/// <summary>What became of one folio of a flushed batch.</summary>
-internal enum PageoutOutcome : byte
-{
-    /// <summary>Not processed yet.</summary>
-    Pending,
-    /// <summary>Every page is in zswap.</summary>
-    Stored,
-    /// <summary>zswap could not take it; it is to be written to its swap device.</summary>
-    Rejected,
-    /// <summary>Written to its swap device.</summary>
-    Written,
-    /// <summary>Could not go anywhere (write failed, or writeback disabled): it stays in memory, activated.</summary>
-    Kept,
-}
 
 /// <summary>Why the plug was flushed.</summary>
 internal enum FlushReason : byte
@@ -32,21 +18,6 @@ internal enum FlushReason : byte
     EndOfList,
 }
 
-/// <summary>One folio in the plug, with the swap slots it was given and what became of it.</summary>
-internal struct PlugFolio
-{
-    /// <summary>Head frame.</summary>
-    public int Head;
-    /// <summary>Folio order.</summary>
-    public int Order;
-    /// <summary>Swap type of its slots.</summary>
-    public int SwapType;
-    /// <summary>First of its 2^Order contiguous slots.</summary>
-    public int SlotOffset;
-    /// <summary>What became of it.</summary>
-    public PageoutOutcome Outcome;
-}
-
 /// <summary>
 /// The seed's plug (swap_in_memory_cache_cb): it gathers folios that reclaim has unmapped and given
 /// swap slots, so that zswap stores them as one batch. The flush policy lives here and nowhere else:
@@ -57,7 +28,7 @@ internal struct PlugFolio
 internal sealed class ReclaimPlug
 {
     // The folios, in the order reclaim added them.
-    private readonly PlugFolio[] _folios = new PlugFolio[Tunables.TunableSet.MaxCompressBatchSize];
+    private readonly PageoutFolio[] _folios = new PageoutFolio[Tunables.TunableSet.MaxCompressBatchSize];
     // Folios in the plug.
     private int _count;
     // Swap type and node of the folios in the plug.
@@ -69,7 +40,7 @@ internal sealed class ReclaimPlug
     public int Count => _count;
 
     /// <summary>The folios in the plug, in order.</summary>
-    public Span<PlugFolio> Folios => _folios.AsSpan(0, _count);
+    public Span<PageoutFolio> Folios => _folios.AsSpan(0, _count);
 
     /// <summary>The node of the folios in the plug.</summary>
     public int Node => _node;
@@ -84,7 +55,7 @@ internal sealed class ReclaimPlug
     /// <summary>
     /// Whether the plug must be flushed before <paramref name="folio"/> is added, and why.
     /// </summary>
-    public bool MustFlushBefore(in PlugFolio folio, int node, out FlushReason reason)
+    public bool MustFlushBefore(in PageoutFolio folio, int node, out FlushReason reason)
     {
         reason = default;
         if (_count == 0) return false;
@@ -95,7 +66,7 @@ internal sealed class ReclaimPlug
     }
 
     /// <summary>Adds a folio. Returns true, with the reason, when the plug must now be flushed (it is full, or the folio is pmd-mappable and goes alone).</summary>
-    public bool Add(in PlugFolio folio, int node, out FlushReason reason)
+    public bool Add(in PageoutFolio folio, int node, out FlushReason reason)
     {
         if (_count == 0)
         {

@@ -2,7 +2,9 @@ using BatchSwap.Lru;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
+using BatchSwap.Swap.Backends;
 using BatchSwap.Tunables;
+using BatchSwap.Pageout;
 using BatchSwap.Zswap;
 
 namespace BatchSwap.Reclaim;
@@ -21,6 +23,7 @@ internal sealed unsafe class Reclaimer
     private readonly Mm _mm;
     private readonly PageArena _arena;
     private readonly ZswapCache _zswap;
+    private readonly PageIo _pageIo;
     private readonly Counters _counters;
     private readonly TunableSet _tunables;
     // Swap devices by descending priority.
@@ -33,8 +36,9 @@ internal sealed unsafe class Reclaimer
     // Rotates the starting device among devices of equal priority, per shrink call.
     private int _deviceRotor;
 
-    public Reclaimer(Mm mm, ZswapCache zswap, Counters counters, TunableSet tunables, Func<IReadOnlyList<MemoryGroup>> groups)
+    public Reclaimer(Mm mm, ZswapCache zswap, PageIo pageIo, Counters counters, TunableSet tunables, Func<IReadOnlyList<MemoryGroup>> groups)
     {
+        _pageIo = pageIo;
         _mm = mm;
         _arena = mm.Arena;
         _zswap = zswap;
@@ -101,13 +105,23 @@ internal sealed unsafe class Reclaimer
     }
 
     /// <summary>One round of reclaim on one LRU: isolate, shrink, put back. Returns pages reclaimed; adds pages scanned.</summary>
+    /// <remarks>
+    /// Writes of rejected folios are in flight while the list goes on. Direct reclaim waits for them before it returns
+    /// (the allocation needs the frames now); kswapd leaves them in flight into its next round and finishes them in
+    /// <see cref="FinishWriteback"/> before it sleeps.
+    /// </remarks>
     public int ShrinkLruvec(LruVec lruvec, bool direct, ref long scanned)
     {
         ReclaimScratch s = t_scratch ??= new ReclaimScratch();
+        int reclaimed = s.Writeback.Count > 0 ? Reap(s.Writeback, wait: false) : 0;
         int n = Isolate(lruvec, s.Isolated, direct, ref scanned);
-        if (n == 0) return 0;
-        return ShrinkFolioList(lruvec, s.Isolated.AsSpan(0, n), s.Plug, direct);
+        if (n > 0) reclaimed += ShrinkFolioList(lruvec, s.Isolated.AsSpan(0, n), s, direct);
+        if (direct || _mm.IsClosed) reclaimed += Reap(s.Writeback, wait: true);
+        return reclaimed;
     }
+
+    /// <summary>Waits for this thread's writes in flight and finishes their folios (kswapd, before it sleeps). Returns pages reclaimed.</summary>
+    public int FinishWriteback() => t_scratch is { } s ? Reap(s.Writeback, wait: true) : 0;
 
     /// <summary>Takes up to 32 folios from the inactive tail (after balancing the lists), holding a use of each one's region.</summary>
     private int Isolate(LruVec lruvec, int[] isolated, bool direct, ref long scannedTotal)
@@ -150,8 +164,9 @@ internal sealed unsafe class Reclaimer
     /// The shrink loop (shrink_folio_list). Reads top to bottom: decide each folio's fate; folios to page out
     /// go into the plug, which says when it must be flushed; each flush stores a batch and finishes it.
     /// </summary>
-    private int ShrinkFolioList(LruVec lruvec, ReadOnlySpan<int> folios, ReclaimPlug plug, bool direct)
+    private int ShrinkFolioList(LruVec lruvec, ReadOnlySpan<int> folios, ReclaimScratch scratch, bool direct)
     {
+        ReclaimPlug plug = scratch.Plug;
         MemoryGroup group = lruvec.Group;
         int node = lruvec.Node.Id;
         int reclaimed = 0;
@@ -188,111 +203,108 @@ internal sealed unsafe class Reclaimer
                 continue;
             }
 
-            var entry = new PlugFolio { Head = head, Order = f.Order, SwapType = type, SlotOffset = offset };
+            var entry = new PageoutFolio { Head = head, Order = f.Order, SwapType = type, SlotOffset = offset };
             if (plug.MustFlushBefore(entry, node, out FlushReason before))
-                reclaimed += Flush(plug, lruvec, before, direct);
+                reclaimed += Flush(scratch, lruvec, before, direct);
             if (plug.Add(entry, node, out FlushReason after))
-                reclaimed += Flush(plug, lruvec, after, direct);
+                reclaimed += Flush(scratch, lruvec, after, direct);
         }
 
-        if (plug.Count > 0) reclaimed += Flush(plug, lruvec, FlushReason.EndOfList, direct);
+        if (plug.Count > 0) reclaimed += Flush(scratch, lruvec, FlushReason.EndOfList, direct);
         return reclaimed;
     }
 
     /// <summary>
-    /// Flushes the plug: one zswap batch store; folios zswap rejected go to their swap device (when the group
-    /// allows writeback); then the post-pageout steps for every folio, in order. Returns pages reclaimed.
+    /// Flushes the plug: one zswap batch store; the folios zswap rejected are submitted to their swap device (when the
+    /// group allows writeback) and stay frozen under writeback; the post-pageout steps run now for every other folio,
+    /// in order, and for those under writeback when their write completes. Returns pages reclaimed now.
     /// </summary>
-    private int Flush(ReclaimPlug plug, LruVec lruvec, FlushReason reason, bool direct)
+    private int Flush(ReclaimScratch scratch, LruVec lruvec, FlushReason reason, bool direct)
     {
+        ReclaimPlug plug = scratch.Plug;
         MemoryGroup group = lruvec.Group;
-        Span<PlugFolio> batch = plug.Folios;
+        Span<PageoutFolio> batch = plug.Folios;
         _counters.Add(Counter.PlugFlushFull + (int)reason);
         _counters.Add(Counter.ReclaimBatches);
         _counters.Add(Counter.ReclaimBatchFolios, batch.Length);
+
+        // Writes finished since the last flush free their folios first.
+        int reclaimed = scratch.Writeback.Count > 0 ? Reap(scratch.Writeback, wait: false) : 0;
 
         group.StallEnter();
         try
         {
             _zswap.StoreBatch(batch, plug.Node, group);
-            WriteRejected(batch, group);
         }
         finally
         {
             group.StallLeave();
         }
 
-        // The post-pageout steps, folio by folio in order; then the batch's frames go back in one go.
-        int reclaimed = 0;
-        foreach (ref PlugFolio folio in batch) reclaimed += FinishPageout(lruvec, folio);
-        if (reclaimed > 0)
+        PendingWrite? write = scratch.Writeback.Count == scratch.Writeback.Capacity ? null : scratch.Writeback.Next();
+        if (write is null && HasRejected(batch))
         {
-            lruvec.Node.FreeFolios(batch, except: PageoutOutcome.Kept);
-            group.Uncharge((long)reclaimed * PageSize.Bytes);
-            _counters.Add(Counter.Pgsteal, reclaimed);
-            _counters.Add(direct ? Counter.PgstealDirect : Counter.PgstealKswapd, reclaimed);
+            // Every in-flight slot of this thread is taken: wait for the oldest, then use its slot.
+            reclaimed += Reap(scratch.Writeback, wait: true, oldestOnly: true);
+            write = scratch.Writeback.Next();
         }
+        if (write is not null && _pageIo.SubmitFolioWrites(batch, group.Id, group.WritebackEnabled, write.Io))
+            scratch.Writeback.Push(write, batch, lruvec, direct);
+
+        reclaimed += FinishBatch(lruvec, batch, direct);
         plug.Clear();
         return reclaimed;
     }
 
-    /// <summary>Most pages in one vectored write of rejected folios.</summary>
-    private const int MaxWritePages = 64;
+    private static bool HasRejected(Span<PageoutFolio> batch)
+    {
+        foreach (ref PageoutFolio f in batch) if (f.Outcome == PageoutOutcome.Rejected) return true;
+        return false;
+    }
 
     /// <summary>
-    /// Writes the folios zswap rejected to their swap device (swap_writepage's fallback): folios whose slots follow
-    /// one another go out in one vectored write. Each becomes Written, or Kept when the group forbids writeback or
-    /// the write fails.
+    /// The post-pageout steps for the folios of a batch that are done (not under writeback), in order; then their
+    /// frames go back in one go. Returns pages reclaimed.
     /// </summary>
-    private void WriteRejected(Span<PlugFolio> batch, MemoryGroup group)
+    private int FinishBatch(LruVec lruvec, Span<PageoutFolio> batch, bool direct)
     {
-        Span<nint> pages = stackalloc nint[MaxWritePages];
-        int i = 0;
-        while (i < batch.Length)
+        MemoryGroup group = lruvec.Group;
+        int reclaimed = 0;
+        foreach (ref PageoutFolio folio in batch)
+            if (folio.Outcome != PageoutOutcome.Writeback) reclaimed += FinishPageout(lruvec, folio);
+        if (reclaimed > 0)
         {
-            if (batch[i].Outcome != PageoutOutcome.Rejected) { i++; continue; }
-            if (!group.WritebackEnabled) { batch[i++].Outcome = PageoutOutcome.Kept; continue; }
-
-            // A run of rejected folios with consecutive slots.
-            int end = i + 1;
-            int count = 1 << batch[i].Order;
-            while (end < batch.Length && batch[end].Outcome == PageoutOutcome.Rejected
-                   && batch[end].SlotOffset == batch[end - 1].SlotOffset + (1 << batch[end - 1].Order)
-                   && count + (1 << batch[end].Order) <= MaxWritePages)
-            {
-                count += 1 << batch[end].Order;
-                end++;
-            }
-
-            bool ok;
-            SwapDevice dev = _mm.Devices[batch[i].SwapType];
-            if (end == i + 1)
-            {
-                // One folio: its frames are contiguous.
-                ok = dev.Write(batch[i].SlotOffset, new ReadOnlySpan<byte>(_arena.PageAddress(batch[i].Head), count * PageSize.Bytes));
-            }
-            else
-            {
-                int n = 0;
-                for (int k = i; k < end; k++)
-                    for (int p = 0; p < 1 << batch[k].Order; p++) pages[n++] = (nint)_arena.PageAddress(batch[k].Head + p);
-                ok = dev.WritePages(batch[i].SlotOffset, pages[..n]);
-            }
-
-            for (int k = i; k < end; k++)
-            {
-                ref PlugFolio f = ref batch[k];
-                if (!ok) { f.Outcome = PageoutOutcome.Kept; continue; }
-                for (int p = 0; p < 1 << f.Order; p++)
-                {
-                    uint sum = Compression.Engines.PageWork.Checksum(_arena.PageAddress(f.Head + p));
-                    dev.SetInfo(f.SlotOffset + p, SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, group.Id, 0, 0, sum));
-                }
-                f.Outcome = PageoutOutcome.Written;
-            }
-            if (ok) _counters.Add(Counter.Pswpout, count);
-            i = end;
+            lruvec.Node.FreeFolios(batch);
+            group.Uncharge((long)reclaimed * PageSize.Bytes);
+            _counters.Add(Counter.Pgsteal, reclaimed);
+            _counters.Add(direct ? Counter.PgstealDirect : Counter.PgstealKswapd, reclaimed);
         }
+        return reclaimed;
+    }
+
+    /// <summary>
+    /// Finishes this thread's writes that have completed (all of them, waiting, when <paramref name="wait"/>; only the
+    /// oldest with <paramref name="oldestOnly"/>), oldest first: each folio is written or kept, then its post-pageout
+    /// steps run. Returns pages reclaimed.
+    /// </summary>
+    private int Reap(WritebackQueue queue, bool wait, bool oldestOnly = false)
+    {
+        int reclaimed = 0;
+        while (queue.Count > 0)
+        {
+            PendingWrite w = queue.Oldest;
+            if (!w.Io.IsComplete)
+            {
+                if (!wait) break;
+                w.Io.Wait();
+            }
+            Span<PageoutFolio> folios = w.Folios.AsSpan(0, w.Count);
+            _pageIo.FinishFolioWrites(folios, w.Lruvec.Group.Id, w.Io);
+            reclaimed += FinishBatch(w.Lruvec, folios, w.Direct);
+            queue.PopOldest();
+            if (oldestOnly) break;
+        }
+        return reclaimed;
     }
 
     /// <summary>
@@ -300,7 +312,7 @@ internal sealed unsafe class Reclaimer
     /// counts as reclaimed (the caller frees and uncharges its frames); one that could not go is unfrozen and
     /// activated, its slots freed. Returns the pages reclaimed.
     /// </summary>
-    private int FinishPageout(LruVec lruvec, in PlugFolio folio)
+    private int FinishPageout(LruVec lruvec, in PageoutFolio folio)
     {
         ref PageFrame f = ref _arena.Frame(folio.Head);
         Region region = _mm.RegionById(f.Owner)!;
@@ -364,5 +376,66 @@ internal sealed unsafe class Reclaimer
         public readonly int[] Isolated = new int[SwapClusterMax];
         /// <summary>The plug.</summary>
         public readonly ReclaimPlug Plug = new();
+        /// <summary>This thread's folio writes in flight.</summary>
+        public readonly WritebackQueue Writeback = new(MaxWritesInFlight);
+    }
+
+    /// <summary>Plug flushes whose writes one reclaiming thread keeps in flight at once.</summary>
+    private const int MaxWritesInFlight = 4;
+
+    /// <summary>The folios of one flush under writeback, and their write.</summary>
+    private sealed class PendingWrite
+    {
+        /// <summary>The flushed batch's folios under writeback.</summary>
+        public readonly PageoutFolio[] Folios = new PageoutFolio[TunableSet.MaxCompressBatchSize];
+        /// <summary>Folios in <see cref="Folios"/>.</summary>
+        public int Count;
+        /// <summary>The write.</summary>
+        public readonly SwapIoBatch Io = new();
+        /// <summary>The LRU the folios were isolated from.</summary>
+        public LruVec Lruvec = null!;
+        /// <summary>Whether direct reclaim submitted it (for pgsteal_direct / pgsteal_kswapd).</summary>
+        public bool Direct;
+    }
+
+    /// <summary>A reclaiming thread's writes in flight, oldest first: a ring of reusable <see cref="PendingWrite"/>s.</summary>
+    private sealed class WritebackQueue
+    {
+        private readonly PendingWrite[] _ring;
+        private int _head;
+
+        public WritebackQueue(int capacity)
+        {
+            _ring = new PendingWrite[capacity];
+            for (int i = 0; i < capacity; i++) _ring[i] = new PendingWrite();
+        }
+
+        /// <summary>Writes in flight.</summary>
+        public int Count { get; private set; }
+        /// <summary>Most writes in flight.</summary>
+        public int Capacity => _ring.Length;
+        /// <summary>The oldest write in flight.</summary>
+        public PendingWrite Oldest => _ring[_head];
+        /// <summary>The free entry the next <see cref="Push"/> takes (the queue must not be full).</summary>
+        public PendingWrite Next() => _ring[(_head + Count) % _ring.Length];
+
+        /// <summary>Queues <paramref name="write"/> (from <see cref="Next"/>) with a copy of the batch's folios under writeback.</summary>
+        public void Push(PendingWrite write, Span<PageoutFolio> batch, LruVec lruvec, bool direct)
+        {
+            int n = 0;
+            foreach (ref PageoutFolio f in batch)
+                if (f.Outcome == PageoutOutcome.Writeback) write.Folios[n++] = f;
+            write.Count = n;
+            write.Lruvec = lruvec;
+            write.Direct = direct;
+            Count++;
+        }
+
+        /// <summary>Drops the oldest write (finished).</summary>
+        public void PopOldest()
+        {
+            _head = (_head + 1) % _ring.Length;
+            Count--;
+        }
     }
 }

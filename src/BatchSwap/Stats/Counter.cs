@@ -71,6 +71,10 @@ public enum Counter
     DecompressFail,
     /// <summary>Swap-device reads whose checksum did not match (checksum_fail).</summary>
     SwapChecksumFail,
+    /// <summary>Pages whose write to a swap device failed: reclaim kept the folio, writeback kept the entry (swap_write_fail).</summary>
+    SwapWriteFail,
+    /// <summary>Pages whose read from a swap device failed; the page stays swapped out (swap_read_fail).</summary>
+    SwapReadFail,
 
     // ---- pool compaction (zsmalloc's zs_compact) ----
     /// <summary>Pool frames freed by compaction (zsmalloc pages_compacted).</summary>

@@ -22,6 +22,11 @@ internal enum SlotFlags : byte
     OnDisk = 32,
     /// <summary>The device reported an error for this slot's data; loads fail loudly.</summary>
     Lost = 64,
+    /// <summary>
+    /// The checksum field holds the page's checksum though the page is not stored yet: the engines computed it while
+    /// trying to compress a folio that zswap then rejected, and the page-I/O layer writes it without hashing again.
+    /// </summary>
+    Summed = 128,
 }
 
 /// <summary>

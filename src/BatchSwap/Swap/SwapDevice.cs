@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using BatchSwap.Memory;
-using Microsoft.Win32.SafeHandles;
+using BatchSwap.Swap.Backends;
 
 namespace BatchSwap.Swap;
 
 /// <summary>
-/// One swap type: a real file of 4 KiB slots, allocated in clusters of 512 (as the kernel's swap clusters),
-/// with positional I/O. Each cluster's slot table (handle, info word and zswap-LRU links, 24 bytes a slot)
+/// One swap type (swap_info_struct): 4 KiB slots, allocated in clusters of 512 (as the kernel's swap clusters), whose
+/// pages live in an <see cref="ISwapBackend"/> (a file, memory, a remote store). Each cluster's slot table (handle, info word and zswap-LRU links, 24 bytes a slot)
 /// lives in three arena frames taken when the cluster is first used and given back when it empties.
 /// Locking: <see cref="_lock"/> guards allocation state; <see cref="Free"/> changes the used counts with atomics and
 /// takes the lock only to release a cluster or queue it as partial. A slot's info word is changed by compare-and-swap;
@@ -23,17 +23,13 @@ internal sealed unsafe class SwapDevice : IDisposable
     public readonly int Type;
     /// <summary>Priority: higher is used first.</summary>
     public readonly int Priority;
-    /// <summary>The file's path.</summary>
-    public readonly string Path;
     /// <summary>Capacity in slots.</summary>
     public readonly int SlotCount;
 
     // The arena, for cluster slot tables.
     private readonly PageArena _arena;
-    // The open file.
-    private readonly SafeFileHandle _file;
-    // Whether the file is deleted on dispose.
-    private readonly bool _deleteOnDispose;
+    // Where the pages live.
+    private readonly ISwapBackend _backend;
     // Guards the cluster lists and the current cluster (the used counts change under it or atomically).
     private readonly Lock _lock = new();
     // Used slots per cluster.
@@ -52,18 +48,28 @@ internal sealed unsafe class SwapDevice : IDisposable
     private int _current = -1, _currentNext;
     // Used slots on the device.
     private long _usedSlots;
-    // The injected fault hook, if any (tests and --inject).
-    internal IDeviceFaults? Faults;
 
-    public SwapDevice(int type, int priority, string? path, long capacityBytes, PageArena arena)
+    /// <summary>Slots a device of <paramref name="capacityBytes"/> has: whole clusters, at most 2^26.</summary>
+    public static int SlotsFor(long capacityBytes)
+    {
+        long slots = capacityBytes / PageSize.Bytes / ClusterSlots * ClusterSlots;
+        if (slots < ClusterSlots) throw new ArgumentOutOfRangeException(nameof(capacityBytes), capacityBytes, "a swap device needs at least one 2 MiB cluster");
+        return (int)Math.Min(slots, MaxSlots);
+    }
+
+    /// <summary>Most slots one device has (a slot id keeps the swap type above 26 bits of offset).</summary>
+    public const int MaxSlots = 1 << 26;
+
+    /// <summary>A device of <paramref name="slots"/> slots (see <see cref="SlotsFor"/>) over <paramref name="backend"/>, which it owns.</summary>
+    public SwapDevice(int type, int priority, int slots, ISwapBackend backend, PageArena arena)
     {
         Type = type;
         Priority = priority;
         _arena = arena;
-        long slots = capacityBytes / PageSize.Bytes / ClusterSlots * ClusterSlots;
-        if (slots < ClusterSlots) throw new ArgumentOutOfRangeException(nameof(capacityBytes), "a swap device needs at least one 2 MiB cluster");
-        if (slots > 1 << 26) slots = 1 << 26;
-        SlotCount = (int)slots;
+        if (slots < ClusterSlots || slots % ClusterSlots != 0 || slots > MaxSlots)
+            throw new ArgumentOutOfRangeException(nameof(slots), slots, "a swap device has whole 512-slot clusters, at most 2^26 slots");
+        SlotCount = slots;
+        _backend = backend;
         int clusters = SlotCount >> ClusterShift;
         _clusterUsed = new int[clusters];
         _clusterMeta = new int[clusters * 3];
@@ -73,10 +79,6 @@ internal sealed unsafe class SwapDevice : IDisposable
         for (int c = 0; c < clusters; c++) _freeClusters[c] = clusters - 1 - c;
         _freeClusterCount = clusters;
 
-        _deleteOnDispose = path is null;
-        Path = path ?? System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"batchswap-{Environment.ProcessId}-{Guid.NewGuid():N}.swap");
-        _file = File.OpenHandle(Path, FileMode.Create, FileAccess.ReadWrite, FileShare.None,
-            _deleteOnDispose ? FileOptions.DeleteOnClose : FileOptions.None);
     }
 
     /// <summary>Slots in use.</summary>
@@ -164,7 +166,6 @@ internal sealed unsafe class SwapDevice : IDisposable
     public bool TryAllocate(int order, int node, out int offset)
     {
         int n = 1 << order;
-        if (Faults is { } faults && !faults.BeforeAllocate()) { offset = -1; return false; }
         lock (_lock)
         {
             if (_current >= 0)
@@ -225,6 +226,12 @@ internal sealed unsafe class SwapDevice : IDisposable
     private bool Take(int cluster, int start, int n, out int offset)
     {
         offset = (cluster << ClusterShift) + start;
+        if (!_backend.Reserve(offset, n))
+        {
+            // No room behind the slots (a full filesystem, an injected swap-full): swap full. The slots stay free.
+            offset = -1;
+            return false;
+        }
         ulong* info = (ulong*)_arena.PageAddress(_clusterMeta[cluster * 3 + 1]);
         ulong* handle = (ulong*)_arena.PageAddress(_clusterMeta[cluster * 3]);
         ulong* links = (ulong*)_arena.PageAddress(_clusterMeta[cluster * 3 + 2]);
@@ -307,126 +314,10 @@ internal sealed unsafe class SwapDevice : IDisposable
         // A stale entry in _partial is skipped when dequeued.
     }
 
-    // ---------------------------------------------------------------- I/O
+    // ---------------------------------------------------------------- the backend
 
-    /// <summary>Writes pages to consecutive slots from <paramref name="offset"/>. Returns false on an I/O error.</summary>
-    public bool Write(int offset, ReadOnlySpan<byte> pages)
-    {
-        Debug.Assert(pages.Length % PageSize.Bytes == 0);
-        try
-        {
-            IoFault fault = Faults?.BeforeWrite(offset, pages.Length / PageSize.Bytes) ?? IoFault.None;
-            if (fault == IoFault.Error) return false;
-            if (fault == IoFault.Short)
-            {
-                // Half of the first page reaches the file; the caller must not trust the slots.
-                RandomAccess.Write(_file, pages[..(PageSize.Bytes / 2)], (long)offset << PageSize.Shift);
-                return false;
-            }
-            RandomAccess.Write(_file, pages, (long)offset << PageSize.Shift);
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
+    /// <summary>Where the slots' pages live; every transfer goes through <see cref="PageIo"/>.</summary>
+    public ISwapBackend Backend => _backend;
 
-    /// <summary>
-    /// Writes pages that lie anywhere in memory to consecutive slots from <paramref name="offset"/>, in one
-    /// vectored write (pwritev) where the platform has it. Returns false on an I/O error or short write.
-    /// </summary>
-    public bool WritePages(int offset, ReadOnlySpan<nint> pages)
-    {
-        if (pages.Length == 1) return Write(offset, new ReadOnlySpan<byte>((void*)pages[0], PageSize.Bytes));
-        IoFault fault = Faults?.BeforeWrite(offset, pages.Length) ?? IoFault.None;
-        if (fault == IoFault.Error) return false;
-        if (fault == IoFault.Short)
-        {
-            // The first pages reach the file, the rest do not.
-            VectoredIo.Transfer(_file, pages[..(pages.Length / 2)], (long)offset << PageSize.Shift, write: true);
-            return false;
-        }
-        return VectoredIo.Transfer(_file, pages, (long)offset << PageSize.Shift, write: true);
-    }
-
-    /// <summary>Reads consecutive slots from <paramref name="offset"/> into pages anywhere in memory, in one vectored read. False on error.</summary>
-    public bool ReadPages(int offset, ReadOnlySpan<nint> pages)
-    {
-        if (pages.Length == 1) return Read(offset, new Span<byte>((void*)pages[0], PageSize.Bytes));
-        IDeviceFaults? faults = Faults;
-        if (faults is not null)
-        {
-            for (int i = 0; i < pages.Length; i++)
-            {
-                IoFault fault = faults.BeforeRead(offset + i);
-                if (fault == IoFault.Error) return false;
-                if (fault == IoFault.Short)
-                {
-                    // The pages before this one arrive, then the read stops short: the caller must not trust any.
-                    if (i > 0) VectoredIo.Transfer(_file, pages[..i], (long)offset << PageSize.Shift, write: false);
-                    return false;
-                }
-            }
-        }
-        return VectoredIo.Transfer(_file, pages, (long)offset << PageSize.Shift, write: false);
-    }
-
-    /// <summary>Reads one page from a slot. Returns false on an I/O error or short read.</summary>
-    public bool Read(int offset, Span<byte> page)
-    {
-        try
-        {
-            IoFault fault = Faults?.BeforeRead(offset) ?? IoFault.None;
-            if (fault == IoFault.Error) return false;
-            if (fault == IoFault.Short)
-            {
-                // Half the page arrives; the caller must not trust it.
-                RandomAccess.Read(_file, page[..(PageSize.Bytes / 2)], (long)offset << PageSize.Shift);
-                return false;
-            }
-            int got = 0;
-            long pos = (long)offset << PageSize.Shift;
-            while (got < page.Length)
-            {
-                int n = RandomAccess.Read(_file, page[got..], pos + got);
-                if (n <= 0) return false;
-                got += n;
-            }
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    public void Dispose()
-    {
-        _file.Dispose();
-        if (!_deleteOnDispose) return;
-        try { File.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-}
-
-/// <summary>What an injected fault does to one I/O.</summary>
-internal enum IoFault : byte
-{
-    /// <summary>Nothing: the I/O runs.</summary>
-    None,
-    /// <summary>The I/O fails before moving anything.</summary>
-    Error,
-    /// <summary>The I/O moves part of its bytes, then fails (a short read or write).</summary>
-    Short,
-}
-
-/// <summary>A fault-injection hook on a swap device's allocation and I/O (used by tests and <c>--inject</c>).</summary>
-internal interface IDeviceFaults
-{
-    /// <summary>Called before a slot allocation; false fails it as if the device were full.</summary>
-    bool BeforeAllocate();
-    /// <summary>Called before a write (after any injected delay).</summary>
-    IoFault BeforeWrite(int offset, int pages);
-    /// <summary>Called before a read (after any injected delay).</summary>
-    IoFault BeforeRead(int offset);
+    public void Dispose() => _backend.Dispose();
 }

@@ -2,40 +2,12 @@ using System.Diagnostics;
 using BatchSwap.Compression.Engines;
 using BatchSwap.Memory;
 using BatchSwap.Pool;
-using BatchSwap.Reclaim;
+using BatchSwap.Pageout;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
 using BatchSwap.Tunables;
 
 namespace BatchSwap.Zswap;
-
-/// <summary>One page to load: a locked slot and the frame to fill.</summary>
-internal unsafe struct LoadRequest
-{
-    /// <summary>Swap type of the slot.</summary>
-    public int Type;
-    /// <summary>Slot offset.</summary>
-    public int Slot;
-    /// <summary>The slot's info word, as locked.</summary>
-    public ulong Info;
-    /// <summary>The frame to fill.</summary>
-    public byte* Frame;
-    /// <summary>How the load ended.</summary>
-    public LoadResult Result;
-}
-
-/// <summary>How a zswap or swap-device load ended.</summary>
-internal enum LoadResult : byte
-{
-    /// <summary>The page is in the frame.</summary>
-    Ok,
-    /// <summary>The compressed data did not decompress (decompress_fail).</summary>
-    DecompressFailed,
-    /// <summary>The data did not match its checksum.</summary>
-    ChecksumMismatch,
-    /// <summary>The swap device could not read the slot.</summary>
-    ReadError,
-}
 
 /// <summary>
 /// The compressed swap cache. Entries live in the swap slot tables (handle, info word, LRU links: 24 bytes a
@@ -64,6 +36,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     private readonly MemoryGroup?[] _groups;
     // Injected faults, if any.
     private readonly Faults.FaultInjector? _faults;
+    // Every device transfer (swap-in reads, writeback writes).
+    private readonly PageIo _pageIo;
 
     // Batches to rent, so that nothing is allocated per store or load.
     private readonly BatchPool _batches;
@@ -88,8 +62,9 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     private long _storedPages, _sameFilledPages, _incompressiblePages;
 
     public ZswapCache(PageArena arena, ZsPool pool, SwapDevice[] devices, Counters counters, TunableSet tunables,
-        IBatchCompressor engines, BatchPool batches, MemoryGroup?[] groups, Faults.FaultInjector? faults)
+        IBatchCompressor engines, BatchPool batches, MemoryGroup?[] groups, Faults.FaultInjector? faults, PageIo pageIo)
     {
+        _pageIo = pageIo;
         _batches = batches;
         _faults = faults;
         _arena = arena;
@@ -124,7 +99,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// all found a place is <see cref="PageoutOutcome.Stored"/>, the others <see cref="PageoutOutcome.Rejected"/>
     /// (with their partial entries undone). The folios are frozen and still mapped; their slots are allocated.
     /// </summary>
-    public void StoreBatch(Span<PlugFolio> folios, int node, MemoryGroup group)
+    public void StoreBatch(Span<PageoutFolio> folios, int node, MemoryGroup group)
     {
         long t0 = Stopwatch.GetTimestamp();
         StoreBatchCore(folios, node, group);
@@ -142,11 +117,11 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         MaybeCompact();
     }
 
-    private void StoreBatchCore(Span<PlugFolio> folios, int node, MemoryGroup group)
+    private void StoreBatchCore(Span<PageoutFolio> folios, int node, MemoryGroup group)
     {
         if (!_tunables.ZswapEnabled || !AcceptsStores())
         {
-            foreach (ref PlugFolio f in folios) f.Outcome = PageoutOutcome.Rejected;
+            foreach (ref PageoutFolio f in folios) f.Outcome = PageoutOutcome.Rejected;
             return;
         }
 
@@ -157,7 +132,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             bool storeRaw = group.WritebackEnabled;
             Span<short> jobFolio = stackalloc short[batch.Capacity];
             Span<short> jobPage = stackalloc short[batch.Capacity];
-            foreach (ref PlugFolio f in folios) f.Outcome = PageoutOutcome.Pending;
+            foreach (ref PageoutFolio f in folios) f.Outcome = PageoutOutcome.Pending;
 
             int fi = 0, page = 0;
             while (fi < folios.Length)
@@ -166,7 +141,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 batch.Clear();
                 while (fi < folios.Length && batch.Count < batch.Capacity)
                 {
-                    ref PlugFolio f = ref folios[fi];
+                    ref PageoutFolio f = ref folios[fi];
                     jobFolio[batch.Count] = (short)fi;
                     jobPage[batch.Count] = (short)page;
                     batch.AddCompress(_arena.PageAddress(f.Head + page), codec);
@@ -182,7 +157,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             int stored = 0;
             lock (_lruLock)
             {
-                foreach (ref PlugFolio f in folios)
+                foreach (ref PageoutFolio f in folios)
                 {
                     if (f.Outcome != PageoutOutcome.Pending) continue;
                     f.Outcome = PageoutOutcome.Stored;
@@ -203,11 +178,16 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     }
 
     /// <summary>Puts one compressed page into the pool and its slot, or fails its folio.</summary>
-    private void CommitPage(ref PageJob job, ref PlugFolio folio, int page, int node, MemoryGroup group, bool storeRaw, JobBatch batch)
+    private void CommitPage(ref PageJob job, ref PageoutFolio folio, int page, int node, MemoryGroup group, bool storeRaw, JobBatch batch)
     {
-        if (folio.Outcome != PageoutOutcome.Pending) return; // an earlier page failed the folio
         SwapDevice dev = _devices[folio.SwapType];
         int slot = folio.SlotOffset + page;
+        if (folio.Outcome != PageoutOutcome.Pending)
+        {
+            // An earlier page failed the folio: it goes to the swap device, with the checksum the engine computed.
+            RememberChecksum(dev, slot, in job);
+            return;
+        }
         ulong handle;
         ulong info;
         switch (job.Result)
@@ -221,6 +201,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 if (!TryPoolStore(new ReadOnlySpan<byte>(job.Destination, job.Written), node, group, SlotId(folio.SwapType, slot), out handle))
                 {
                     FailFolio(ref folio, page);
+                    RememberChecksum(dev, slot, in job);
                     return;
                 }
                 info = SlotInfo.Make(SlotFlags.Used | SlotFlags.Zswap, group.Id, job.Written, job.CodecId, job.Checksum);
@@ -230,6 +211,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 if (!TryPoolStore(new ReadOnlySpan<byte>(job.Source, PageSize.Bytes), node, group, SlotId(folio.SwapType, slot), out handle))
                 {
                     FailFolio(ref folio, page);
+                    RememberChecksum(dev, slot, in job);
                     return;
                 }
                 info = SlotInfo.Make(SlotFlags.Used | SlotFlags.Zswap | SlotFlags.Raw, group.Id, PageSize.Bytes, 0, job.Checksum);
@@ -238,6 +220,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             case JobResult.DidNotFit:
                 _counters.Add(Counter.RejectCompressPoor);
                 FailFolio(ref folio, page);
+                RememberChecksum(dev, slot, in job);
                 return;
             default:
                 _counters.Add(Counter.RejectCompressFail);
@@ -268,7 +251,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     }
 
     /// <summary>Undoes the entries already made for pages before <paramref name="failedPage"/> of a folio.</summary>
-    private void FailFolio(ref PlugFolio folio, int failedPage)
+    private void FailFolio(ref PageoutFolio folio, int failedPage)
     {
         folio.Outcome = PageoutOutcome.Rejected;
         SwapDevice dev = _devices[folio.SwapType];
@@ -278,8 +261,20 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             ulong info = dev.Info(slot);
             DropEntry(dev.Handle(slot), info);
             dev.Handle(slot) = 0;
-            dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.Locked, 0, 0, 0, 0)); // still reclaim's
+            // Still reclaim's; the entry's checksum is the page's, for the page-I/O layer's write.
+            dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.Locked | SlotFlags.Summed, 0, 0, 0, SlotInfo.Checksum(info)));
         }
+    }
+
+    /// <summary>
+    /// Keeps the checksum an engine computed for a page of a rejected folio in its (still locked) slot, so that the
+    /// page-I/O layer writes the page without hashing it again. Only results that got past the hash are trusted: a
+    /// job that failed may not have run at all (an engine fault), and its checksum field is then stale.
+    /// </summary>
+    private static void RememberChecksum(SwapDevice dev, int slot, in PageJob job)
+    {
+        if (job.Result is not (JobResult.Compressed or JobResult.SameFilled or JobResult.DidNotFit)) return;
+        dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.Locked | SlotFlags.Summed, 0, 0, 0, job.Checksum));
     }
 
     /// <summary>Whether the pool takes stores now: false from the moment it hits its cap until it falls under the accept threshold.</summary>
@@ -308,48 +303,15 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     // ================================================================ load and invalidate
 
     /// <summary>
-    /// Loads the pages of locked slots into their frames, as one batch: pages on a swap device are read in runs
-    /// of consecutive slots (one vectored read a run), compressed pages are decompressed together on the engines
+    /// Loads the pages of locked slots into their frames, as one batch: pages on a swap device are read by the
+    /// page-I/O layer (runs of consecutive slots, one submission), compressed pages are decompressed together on the engines
     /// (swap-in readahead's batched decompression). Each request gets its own result; no slot is freed.
     /// </summary>
     public void LoadBatch(Span<LoadRequest> requests)
     {
         bool verify = _tunables.VerifyChecksums;
-        Span<nint> run = stackalloc nint[requests.Length];
-
-        // Pages on the swap devices.
-        for (int i = 0; i < requests.Length;)
-        {
-            ref LoadRequest r = ref requests[i];
-            SlotFlags flags = SlotInfo.Flags(r.Info);
-            if ((flags & SlotFlags.Zswap) != 0) { i++; continue; }
-            int end = i + 1;
-            while (end < requests.Length && (SlotInfo.Flags(requests[end].Info) & (SlotFlags.Zswap | SlotFlags.Lost)) == 0
-                   && requests[end].Type == r.Type && requests[end].Slot == requests[end - 1].Slot + 1)
-                end++;
-            bool ok = (flags & SlotFlags.Lost) == 0;
-            if (ok)
-            {
-                for (int k = i; k < end; k++) run[k - i] = (nint)requests[k].Frame;
-                ok = _devices[r.Type].ReadPages(r.Slot, run[..(end - i)]);
-            }
-            for (int k = i; k < end; k++)
-            {
-                ref LoadRequest q = ref requests[k];
-                if (!ok) q.Result = LoadResult.ReadError;
-                else if (verify && PageWork.Checksum(q.Frame) != SlotInfo.Checksum(q.Info))
-                {
-                    _counters.Add(Counter.SwapChecksumFail);
-                    q.Result = LoadResult.ChecksumMismatch;
-                }
-                else
-                {
-                    q.Result = LoadResult.Ok;
-                    _counters.Add(Counter.Pswpin);
-                }
-            }
-            i = end;
-        }
+        // Pages on the swap devices: the page-I/O layer.
+        _pageIo.Read(requests);
 
         // Pages in zswap: fill words and as-is pages here, compressed pages on the engines.
         JobBatch batch = Rent();
@@ -639,48 +601,48 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             }
             _engines.Run(batch);
 
-            // Entries whose pages decompressed go out in runs of consecutive slots, one vectored write a run.
-            int written = 0;
-            Span<nint> run = stackalloc nint[n];
-            int i0 = 0;
-            while (i0 < n)
+            // Entries whose pages decompressed go out through the page-I/O layer (runs of consecutive slots); a damaged
+            // entry is kept, so that its load fails loudly too.
+            Span<int> types = stackalloc int[n], slots = stackalloc int[n], at = stackalloc int[n];
+            Span<nint> pages = stackalloc nint[n];
+            Span<bool> ok = stackalloc bool[n];
+            int m = 0;
+            for (int i = 0; i < n; i++)
             {
-                if (jobOf[i0] >= 0 && batch.Jobs[jobOf[i0]].Result != JobResult.Decompressed)
+                if (jobOf[i] >= 0 && batch.Jobs[jobOf[i]].Result != JobResult.Decompressed)
                 {
-                    // The entry is damaged: keep it, so that its load fails loudly too.
                     _counters.Add(Counter.DecompressFail);
                     _counters.Add(Counter.RejectReclaimFail);
-                    KeepEntry(ids[i0], infos[i0]);
-                    i0++;
+                    KeepEntry(ids[i], infos[i]);
                     continue;
                 }
-                int end = i0 + 1;
-                while (end < n && ids[end] == ids[end - 1] + 1 && (jobOf[end] < 0 || batch.Jobs[jobOf[end]].Result == JobResult.Decompressed))
-                    end++;
-                for (int k = i0; k < end; k++) run[k - i0] = (nint)batch.Output(k);
-                SwapDevice dev = DeviceOf(ids[i0]);
-                bool ok = dev.WritePages(SlotOf(ids[i0]), run[..(end - i0)]);
-                for (int k = i0; k < end; k++)
+                types[m] = ids[i] >> SlotIdShift;
+                slots[m] = SlotOf(ids[i]);
+                pages[m] = (nint)batch.Output(i);
+                at[m++] = i;
+            }
+            _pageIo.WritePages(types[..m], slots[..m], pages[..m], ok[..m]);
+            int written = 0;
+            for (int k = 0; k < m; k++)
+            {
+                int i = at[k];
+                if (!ok[k])
                 {
-                    if (!ok)
-                    {
-                        _counters.Add(Counter.RejectReclaimFail);
-                        KeepEntry(ids[k], infos[k]);
-                        continue;
-                    }
-                    int slot = SlotOf(ids[k]);
-                    ulong info = infos[k];
-                    DropEntry(dev.Handle(slot), info);
-                    Interlocked.Decrement(ref _storedPages);
-                    dev.Handle(slot) = 0;
-                    dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, SlotInfo.Group(info), 0, 0, SlotInfo.Checksum(info)));
-                    written++;
+                    _counters.Add(Counter.RejectReclaimFail);
+                    KeepEntry(ids[i], infos[i]);
+                    continue;
                 }
-                i0 = end;
+                SwapDevice dev = DeviceOf(ids[i]);
+                int slot = slots[k];
+                ulong info = infos[i];
+                DropEntry(dev.Handle(slot), info);
+                Interlocked.Decrement(ref _storedPages);
+                dev.Handle(slot) = 0;
+                dev.SetInfo(slot, PageIo.OnDiskInfo(SlotInfo.Group(info), SlotInfo.Checksum(info)));
+                written++;
             }
             _counters.Add(Counter.Zswpwb, written);
             _counters.Add(Counter.WrittenBackPages, written);
-            _counters.Add(Counter.Pswpout, written);
             return written;
         }
         finally

@@ -1,3 +1,4 @@
+using BatchSwap.Pageout;
 using BatchSwap.Reclaim;
 
 namespace BatchSwap.Tests.Engine;
@@ -5,7 +6,7 @@ namespace BatchSwap.Tests.Engine;
 /// <summary>The plug's flush policy: every rule of the seed, one test each.</summary>
 public sealed class ReclaimPlugTests
 {
-    private static PlugFolio Folio(int head, int order = 0, int type = 0) => new() { Head = head, Order = order, SwapType = type, SlotOffset = head };
+    private static PageoutFolio Folio(int head, int order = 0, int type = 0) => new() { Head = head, Order = order, SwapType = type, SlotOffset = head };
 
     [Fact]
     public void FlushesWhenFull()
@@ -74,7 +75,7 @@ public sealed class ReclaimPlugTests
         var plug = new ReclaimPlug();
         plug.Begin(8);
         for (int i = 0; i < 5; i++) plug.Add(Folio(i * 10), 0, out _);
-        Span<PlugFolio> folios = plug.Folios;
+        Span<PageoutFolio> folios = plug.Folios;
         for (int i = 0; i < 5; i++)
         {
             Assert.Equal(i * 10, folios[i].Head);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BatchSwap.Memory;
 using BatchSwap.Swap;
+using BatchSwap.Swap.Backends;
 
 namespace BatchSwap.Tests.Integrity;
 
@@ -43,12 +44,32 @@ internal static unsafe class StoredEntries
         return (byte*)Unsafe.AsPointer(ref first);
     }
 
-    /// <summary>Flips one byte of a page in the swap file, through the device's own file handle.</summary>
+    /// <summary>Flips one byte of a page on the swap device, through the device's own backend.</summary>
     public static void CorruptOnDisk(SwapDevice dev, int slot, int at)
     {
-        var page = new byte[4096];
-        Assert.True(dev.Read(slot, page));
-        page[at] ^= 0x5A;
-        Assert.True(dev.Write(slot, page));
+        byte* page = (byte*)NativeMemory.AlignedAlloc(4096, 4096);
+        try
+        {
+            Assert.True(Move(dev.Backend, SwapIoKind.Read, slot, page));
+            page[at] ^= 0x5A;
+            Assert.True(Move(dev.Backend, SwapIoKind.Write, slot, page));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(page);
+        }
+    }
+
+    /// <summary>Moves one page between <paramref name="page"/> (4 KiB aligned) and a slot of a backend, and waits.</summary>
+    public static bool Move(ISwapBackend backend, SwapIoKind kind, int slot, byte* page)
+    {
+        using var io = new SwapIoBatch();
+        io.Reset(kind, 0);
+        io.BeginRun(slot, 0);
+        io.AddPage((nint)page);
+        io.Start(null);
+        backend.Submit(io);
+        io.Wait();
+        return io.Runs[0].Ok;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using BatchSwap.Memory;
 using BatchSwap.Swap;
+using BatchSwap.Swap.Backends;
 
 namespace BatchSwap.Tests.Pool;
 
@@ -16,7 +17,7 @@ public sealed class SwapDeviceTests
     public void SlotsFreedOnAnotherThreadAreReusedAndNeverHandedOutTwice()
     {
         using var arena = new PageArena(8L << 20, 1);
-        using var dev = new SwapDevice(0, 0, null, Clusters * SwapDevice.ClusterSlots * (long)PageSize.Bytes, arena);
+        using var dev = new SwapDevice(0, 0, Clusters * SwapDevice.ClusterSlots, new MemorySwapBackend(Clusters * SwapDevice.ClusterSlots), arena);
         long freeFramesBefore = arena.FreePages;
         var owned = new int[dev.SlotCount]; // 1 while a slot is handed out
         // At most 1,024 queued and 2,000 held: with the 511 freed slots the cluster being filled may hide until it is
@@ -84,7 +85,7 @@ public sealed class SwapDeviceTests
     public void AFullDeviceTakesSlotsFreedOutOfOrderAgain()
     {
         using var arena = new PageArena(8L << 20, 1);
-        using var dev = new SwapDevice(0, 0, null, 2 * SwapDevice.ClusterSlots * (long)PageSize.Bytes, arena);
+        using var dev = new SwapDevice(0, 0, 2 * SwapDevice.ClusterSlots, new MemorySwapBackend(2 * SwapDevice.ClusterSlots), arena);
         var slots = new List<int>();
         while (dev.TryAllocate(0, 0, out int s)) slots.Add(s);
         Assert.Equal(dev.SlotCount, slots.Count);

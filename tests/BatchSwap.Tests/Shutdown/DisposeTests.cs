@@ -9,14 +9,20 @@ public sealed class DisposeTests
     [Fact]
     public void DisposeWhileThreadsReclaimAndDoIoEndsCleanly()
     {
+        string dir = Directory.CreateTempSubdirectory("batchswap-dispose-").FullName;
+        string named = Path.Combine(dir, "named.swap");
         var tier = new MemoryTier(new TierOptions
         {
             MemoryBytes = 16L << 20,
             Engines = 2,
+            SwapDirectory = dir,
+            SwapDevices = [new SwapDeviceOptions(), new SwapDeviceOptions(named)],
             Faults = new FaultPlan { SlowIoMicros = 100 },
             Tunables = new Dictionary<string, string> { ["zswap.max_pool_percent"] = "5" },
         });
-        string[] files = tier.Devices.Select(d => d.Path).ToArray();
+        // The temporary file has no name; the named one is the only entry in the directory.
+        Assert.Equal([named], Directory.GetFileSystemEntries(dir));
+        IReadOnlyList<Thread> io = tier.SwapIoThreads;
         IReadOnlyList<Thread> engines = tier.EngineThreads;
         Thread? shrinker = tier.ShrinkWorkerThread;
         Region[] regions = Enumerable.Range(0, 4).Select(_ => tier.Allocate(12L << 20)).ToArray();
@@ -61,7 +67,9 @@ public sealed class DisposeTests
         Assert.Empty(errors);
         Assert.Equal(threads.Length, disposedSeen);
 
-        Assert.All(files, f => Assert.False(File.Exists(f), $"{f} was left behind"));
+        Assert.Empty(Directory.GetFileSystemEntries(dir)); // nothing left behind
+        Directory.Delete(dir);
+        Assert.All(io, t => Assert.False(t.IsAlive, $"{t.Name} is still running"));
         Assert.All(engines, t => Assert.False(t.IsAlive, $"{t.Name} is still running"));
         Assert.All(engines, t => Assert.StartsWith("batchswap-engine-", t.Name));
         if (shrinker is not null) Assert.False(shrinker.IsAlive, "the zswap shrink worker is still running");

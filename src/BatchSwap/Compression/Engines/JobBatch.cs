@@ -44,7 +44,7 @@ internal sealed unsafe class JobBatch : IDisposable
         // not invalidate the line of the job the submitter or another engine is running.
         Jobs = (PageJob*)NativeMemory.AlignedAlloc((nuint)(capacity * sizeof(PageJob)), 64);
         NativeMemory.Clear(Jobs, (nuint)(capacity * sizeof(PageJob)));
-        _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(2 * capacity * PageSize.Bytes), 64);
+        _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)(2 * capacity * PageSize.Bytes), PageSize.Bytes); // 4 KiB aligned: writeback writes them with direct I/O
         ContextOf = Context;
     }
 

@@ -1,0 +1,14 @@
+namespace BatchSwap.Swap;
+
+/// <summary>How a zswap or swap-device load ended.</summary>
+internal enum LoadResult : byte
+{
+    /// <summary>The page is in the frame.</summary>
+    Ok,
+    /// <summary>The compressed data did not decompress (decompress_fail).</summary>
+    DecompressFailed,
+    /// <summary>The data did not match its checksum.</summary>
+    ChecksumMismatch,
+    /// <summary>The swap device could not read the slot.</summary>
+    ReadError,
+}

@@ -1,0 +1,256 @@
+using BatchSwap.Compression.Engines;
+using BatchSwap.Memory;
+using BatchSwap.Pageout;
+using BatchSwap.Stats;
+using BatchSwap.Swap.Backends;
+
+namespace BatchSwap.Swap;
+
+/// <summary>
+/// The page-I/O layer (mm/page_io.c): every transfer between memory and a swap backend goes through here — the
+/// fallback writes of folios zswap rejected, zswap writeback, and swap-in reads with their readahead. It forms the runs
+/// of consecutive slots (one former for all three), submits each device's runs as one batch, publishes the slots' info
+/// words, counts pswpout/pswpin and the failures, and records or checks the pages' checksums: a rejected folio's
+/// checksums are the ones the engines computed while trying to compress it, where they did.
+/// Nothing here knows reclaim, zswap or memory groups beyond a group id: the layers above call down.
+/// </summary>
+internal sealed unsafe class PageIo
+{
+    /// <summary>Most pages merged into one run (one vectored call moves 64 pages).</summary>
+    public const int MaxRunPages = 64;
+
+    private readonly SwapDevice[] _devices;
+    private readonly PageArena _arena;
+    private readonly Counters _counters;
+    private readonly Func<bool> _verify;
+
+    // Batches for submit-and-wait uses, one per device a single call touches; made once per thread.
+    [ThreadStatic] private static SwapIoBatch?[]? t_batches;
+
+    /// <summary>Runs submitted to the backends and not complete (the queue depth), now and at its highest.</summary>
+    public readonly SwapIoDepth Depth = new();
+
+    /// <param name="devices">The swap devices, by type.</param>
+    /// <param name="arena">The arena (folio frames' addresses).</param>
+    /// <param name="counters">Where pswpout, pswpin and the failures are counted.</param>
+    /// <param name="verifyChecksums">Whether reads check the pages' checksums now (zswap.verify_checksums).</param>
+    public PageIo(SwapDevice[] devices, PageArena arena, Counters counters, Func<bool> verifyChecksums)
+    {
+        _devices = devices;
+        _arena = arena;
+        _counters = counters;
+        _verify = verifyChecksums;
+    }
+
+    /// <summary>The info word of a slot whose page is on its device, with its checksum.</summary>
+    public static ulong OnDiskInfo(int groupId, uint checksum) => SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, groupId, 0, 0, checksum);
+
+    // ================================================================ reclaim's writes (swap_writepage)
+
+    /// <summary>
+    /// Submits the writes of the folios zswap rejected (all folios of a flushed plug share one swap device): their
+    /// pages in runs of consecutive slots, one batch. Each such folio becomes <see cref="PageoutOutcome.Writeback"/>
+    /// — or <see cref="PageoutOutcome.Kept"/> when the group does not allow writeback. Returns whether anything was
+    /// submitted; if so, call <see cref="FinishFolioWrites"/> once <paramref name="io"/> is complete.
+    /// </summary>
+    public bool SubmitFolioWrites(Span<PageoutFolio> folios, int groupId, bool writebackEnabled, SwapIoBatch io)
+    {
+        int type = -1;
+        for (int i = 0; i < folios.Length; i++)
+        {
+            ref PageoutFolio f = ref folios[i];
+            if (f.Outcome != PageoutOutcome.Rejected) continue;
+            if (!writebackEnabled) { f.Outcome = PageoutOutcome.Kept; continue; }
+            if (type < 0) io.Reset(SwapIoKind.Write, type = f.SwapType);
+            System.Diagnostics.Debug.Assert(f.SwapType == type, "a pageout batch spans swap devices");
+            SwapDevice dev = _devices[type];
+            for (int p = 0; p < 1 << f.Order; p++)
+            {
+                byte* page = _arena.PageAddress(f.Head + p);
+                int slot = f.SlotOffset + p;
+                ulong info = dev.Info(slot);
+                uint sum = (SlotInfo.Flags(info) & SlotFlags.Summed) != 0 ? SlotInfo.Checksum(info) : PageWork.Checksum(page);
+                dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.Locked | SlotFlags.Summed, groupId, 0, 0, sum));
+                Append(io, slot, (nint)page);
+            }
+            f.Outcome = PageoutOutcome.Writeback;
+        }
+        if (type < 0) return false;
+        Submit(io);
+        return true;
+    }
+
+    /// <summary>
+    /// Ends the writes of <see cref="SubmitFolioWrites"/> (the batch is complete): each folio under writeback whose
+    /// pages all reached the device becomes <see cref="PageoutOutcome.Written"/>, its slots' info published as on
+    /// disk; the others <see cref="PageoutOutcome.Kept"/> (their slots are still locked and must be freed).
+    /// </summary>
+    public void FinishFolioWrites(Span<PageoutFolio> folios, int groupId, SwapIoBatch io)
+    {
+        System.Diagnostics.Debug.Assert(io.IsComplete);
+        int run = 0, left = io.RunCount > 0 ? io.Runs[0].PageCount : 0;
+        long written = 0, failed = 0;
+        foreach (ref PageoutFolio f in folios)
+        {
+            if (f.Outcome != PageoutOutcome.Writeback) continue;
+            SwapDevice dev = _devices[f.SwapType];
+            bool ok = true;
+            int pages = 1 << f.Order;
+            for (int p = 0; p < pages; p++)
+            {
+                // Pages were added in folio order, so the runs cover them in the same order.
+                while (left == 0) left = io.Runs[++run].PageCount;
+                ok &= io.Runs[run].Ok;
+                left--;
+            }
+            if (!ok)
+            {
+                f.Outcome = PageoutOutcome.Kept;
+                failed += pages;
+                continue;
+            }
+            for (int p = 0; p < pages; p++)
+            {
+                int slot = f.SlotOffset + p;
+                dev.SetInfo(slot, OnDiskInfo(groupId, SlotInfo.Checksum(dev.Info(slot))));
+            }
+            f.Outcome = PageoutOutcome.Written;
+            written += pages;
+        }
+        if (written > 0) _counters.Add(Counter.Pswpout, written);
+        if (failed > 0) _counters.Add(Counter.SwapWriteFail, failed);
+    }
+
+    // ================================================================ zswap writeback
+
+    /// <summary>
+    /// Writes pages that lie anywhere in memory (4 KiB aligned) to slots <paramref name="slots"/> of devices
+    /// <paramref name="types"/>, and waits: runs of consecutive slots, one batch per device, all submitted before any
+    /// is waited for. Gives each page's result; counts pswpout. The caller publishes the slots it keeps
+    /// (<see cref="OnDiskInfo"/>) once it has dropped what they held before.
+    /// </summary>
+    public void WritePages(ReadOnlySpan<int> types, ReadOnlySpan<int> slots, ReadOnlySpan<nint> pages, Span<bool> ok)
+    {
+        long good = TransferAndWait(SwapIoKind.Write, types, slots, pages, ok);
+        if (good > 0) _counters.Add(Counter.Pswpout, good);
+        if (good < pages.Length) _counters.Add(Counter.SwapWriteFail, pages.Length - good);
+    }
+
+    // ================================================================ swap-in
+
+    /// <summary>
+    /// Reads the requests whose pages are on a swap device (not in zswap) into their frames, and waits: runs of
+    /// consecutive slots, one batch per device. A slot marked lost, a failed read or a checksum mismatch is that
+    /// request's result; the others are <see cref="LoadResult.Ok"/> and counted in pswpin. Zswap requests are left as
+    /// they are.
+    /// </summary>
+    public void Read(Span<LoadRequest> requests)
+    {
+        const int Max = 1 << Tunables.TunableSet.MaxPageCluster;
+        Span<int> index = stackalloc int[Max], types = stackalloc int[Max], slots = stackalloc int[Max];
+        Span<nint> pages = stackalloc nint[Max];
+        Span<bool> ok = stackalloc bool[Max];
+        int n = 0;
+        for (int i = 0; i < requests.Length; i++)
+        {
+            ref LoadRequest r = ref requests[i];
+            SlotFlags flags = SlotInfo.Flags(r.Info);
+            if ((flags & SlotFlags.Zswap) != 0) continue;
+            if ((flags & SlotFlags.Lost) != 0) { r.Result = LoadResult.ReadError; continue; }
+            index[n] = i; types[n] = r.Type; slots[n] = r.Slot; pages[n] = (nint)r.Frame;
+            n++;
+        }
+        if (n == 0) return;
+        TransferAndWait(SwapIoKind.Read, types[..n], slots[..n], pages[..n], ok[..n]);
+        bool verify = _verify();
+        long read = 0, failed = 0;
+        for (int k = 0; k < n; k++)
+        {
+            ref LoadRequest q = ref requests[index[k]];
+            if (!ok[k])
+            {
+                q.Result = LoadResult.ReadError;
+                failed++;
+            }
+            else if (verify && PageWork.Checksum(q.Frame) != SlotInfo.Checksum(q.Info))
+            {
+                _counters.Add(Counter.SwapChecksumFail);
+                q.Result = LoadResult.ChecksumMismatch;
+            }
+            else
+            {
+                q.Result = LoadResult.Ok;
+                read++;
+            }
+        }
+        if (read > 0) _counters.Add(Counter.Pswpin, read);
+        if (failed > 0) _counters.Add(Counter.SwapReadFail, failed);
+    }
+
+    // ================================================================ the one run former and submitter
+
+    /// <summary>Adds a page for <paramref name="slot"/>: to the last run when it follows it, else as a new run.</summary>
+    private static void Append(SwapIoBatch io, int slot, nint page)
+    {
+        int n = io.RunCount;
+        if (n > 0)
+        {
+            ref SwapIoRun last = ref io.Runs[n - 1];
+            if (slot == last.Slot + last.PageCount && last.PageCount < MaxRunPages)
+            {
+                io.AddPage(page);
+                return;
+            }
+        }
+        io.BeginRun(slot, tag: io.PageCount);
+        io.AddPage(page);
+    }
+
+    private void Submit(SwapIoBatch io)
+    {
+        io.Start(Depth);
+        _devices[io.DeviceType].Backend.Submit(io);
+    }
+
+    /// <summary>Moves pages in runs, one batch per device, waits for all, and gives each page's result. Returns pages moved.</summary>
+    private long TransferAndWait(SwapIoKind kind, ReadOnlySpan<int> types, ReadOnlySpan<int> slots, ReadOnlySpan<nint> pages, Span<bool> ok)
+    {
+        SwapIoBatch?[] batches = t_batches ??= new SwapIoBatch?[_devices.Length];
+        if (batches.Length < _devices.Length) t_batches = batches = new SwapIoBatch?[_devices.Length];
+        // Devices in the order they first appear; usually one.
+        Span<int> order = stackalloc int[Math.Min(_devices.Length, pages.Length)];
+        int devicesUsed = 0;
+        for (int i = 0; i < pages.Length; i++)
+        {
+            int t = types[i];
+            if (order[..devicesUsed].IndexOf(t) >= 0) continue;
+            order[devicesUsed++] = t;
+        }
+        for (int d = 0; d < devicesUsed; d++)
+        {
+            int t = order[d];
+            SwapIoBatch io = batches[t] ??= new SwapIoBatch();
+            io.Reset(kind, t);
+            for (int i = 0; i < pages.Length; i++)
+                if (types[i] == t) Append(io, slots[i], pages[i]);
+            Submit(io);
+        }
+        long moved = 0;
+        for (int d = 0; d < devicesUsed; d++)
+        {
+            int t = order[d];
+            SwapIoBatch io = batches[t]!;
+            io.Wait();
+            int run = 0, left = io.Runs[0].PageCount;
+            for (int i = 0; i < pages.Length; i++)
+            {
+                if (types[i] != t) continue;
+                while (left == 0) left = io.Runs[++run].PageCount;
+                ok[i] = io.Runs[run].Ok;
+                left--;
+                if (ok[i]) moved++;
+            }
+        }
+        return moved;
+    }
+}
