@@ -6,7 +6,7 @@ namespace BatchSwap.Cli.Commands;
 
 /// <summary>
 /// The options every workload command shares to build its tier (--limit, --compressor, --batch-size, --engines,
-/// --nodes, --swap-devices, --set) and its page source (--pages, --seed), with their defaults.
+/// --nodes, --swap-devices, --swap-dir, --swap-io, --set) and its page source (--pages, --seed), with their defaults.
 /// </summary>
 internal sealed class EngineOptions
 {
@@ -20,6 +20,8 @@ internal sealed class EngineOptions
     public Option<int> SwapDevices { get; } = new("--swap-devices") { Description = "swap files (swap types) of equal priority", DefaultValueFactory = _ => 1 };
     public Option<bool> NoKswapd { get; } = new("--no-kswapd") { Description = "no kswapd: workers reclaim in their own threads, as under a Linux memory cgroup limit (zswap's shrink worker still runs); default: kswapd on", DefaultValueFactory = _ => false };
     public Option<string> Inject { get; } = new("--inject") { Description = "faults to inject, KEY=RATE,… (" + "swap-write, swap-read, swap-full, short-write, short-read, compress, pool-alloc, engine-throw, slow-io-us, seed" + "); default: none", DefaultValueFactory = _ => "none" };
+    public Option<string?> SwapDir { get; } = new("--swap-dir") { Description = "directory for the temporary swap files (unnamed, private; nothing is left behind); default: the temp directory" };
+    public Option<string> SwapIo { get; } = new("--swap-io") { Description = "swap file I/O: direct (O_DIRECT, swapped pages leave RAM) or buffered (through the page cache, which is memory outside the limit)", DefaultValueFactory = _ => "direct" };
     public Option<string[]> Set { get; } = new("--set") { Description = "set a tunable, NAME=VALUE (repeatable), e.g. zswap.max_pool_percent=30; default: none", AllowMultipleArgumentsPerToken = false };
 
     /// <summary>Adds the tier options (and, when <paramref name="withSource"/>, --pages and --seed) to <paramref name="cmd"/>.</summary>
@@ -32,6 +34,8 @@ internal sealed class EngineOptions
         cmd.Options.Add(Engines);
         cmd.Options.Add(Nodes);
         cmd.Options.Add(SwapDevices);
+        cmd.Options.Add(SwapDir);
+        cmd.Options.Add(SwapIo);
         cmd.Options.Add(Set);
         cmd.Options.Add(NoKswapd);
         cmd.Options.Add(Inject);
@@ -42,10 +46,18 @@ internal sealed class EngineOptions
     {
         var run = new RunSettings(UsememCommand.ParseSize(parse.GetValue(Limit)!, "--limit"), parse.GetValue(Compressor)!, parse.GetValue(BatchSize),
             parse.GetValue(Engines), parse.GetValue(Nodes), parse.GetValue(SwapDevices), UsememCommand.ParseSets(parse.GetValue(Set)),
-            !parse.GetValue(NoKswapd), ParseFaults(parse.GetValue(Inject)!));
+            !parse.GetValue(NoKswapd), ParseFaults(parse.GetValue(Inject)!), parse.GetValue(SwapDir), ParseSwapIo(parse.GetValue(SwapIo)!));
         run.Validate();
         return run;
     }
+
+    /// <summary>Parses --swap-io: true for direct I/O.</summary>
+    internal static bool ParseSwapIo(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "direct" => true,
+        "buffered" => false,
+        _ => throw new CliError($"--swap-io must be direct or buffered, got '{text}'"),
+    };
 
     /// <summary>Parses --inject; a malformed plan is a usage error naming the accepted keys.</summary>
     internal static FaultPlan ParseFaults(string text)

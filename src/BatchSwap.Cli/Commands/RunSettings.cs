@@ -6,7 +6,7 @@ namespace BatchSwap.Cli.Commands;
 
 /// <summary>The engine settings a workload command takes from its options, validated, and the tier they build.</summary>
 internal sealed record RunSettings(long LimitBytes, string Compressor, int BatchSize, int Engines, int Nodes, int SwapDevices,
-    IReadOnlyDictionary<string, string> Sets, bool BackgroundReclaim = true, FaultPlan? Faults = null)
+    IReadOnlyDictionary<string, string> Sets, bool BackgroundReclaim = true, FaultPlan? Faults = null, string? SwapDir = null, bool SwapDirectIo = true)
 {
     /// <summary>Smallest limit with which reclaim can make progress: a pmd folio, the reserves, and page tables.</summary>
     public const long MinLimitBytes = 8L << 20;
@@ -21,6 +21,11 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int Batch
         if (Nodes is < 1 or > 64) throw new CliError($"--nodes must be in [1, 64], got {Nodes}");
         if (LimitBytes / Nodes < 4L << 20) throw new CliError($"--nodes {Nodes} leaves less than 4MiB per node of a {LimitBytes >> 20}MiB limit");
         if (SwapDevices is < 1 or > 32) throw new CliError($"--swap-devices must be in [1, 32], got {SwapDevices}");
+        if (SwapDir is not null)
+        {
+            if (SwapDir.Trim().Length == 0) throw new CliError("--swap-dir must name a directory");
+            if (!Directory.Exists(SwapDir)) throw new CliError($"--swap-dir: directory '{SwapDir}' does not exist");
+        }
     }
 
     /// <summary>Builds the tier, with swap devices large enough for <paramref name="dataBytes"/> of data.</summary>
@@ -42,11 +47,22 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int Batch
                 Tunables = Sets,
                 BackgroundReclaim = BackgroundReclaim,
                 Faults = Faults ?? FaultPlan.None,
+                SwapDirectory = SwapDir,
+                SwapDirectIo = SwapDirectIo,
             });
         }
         catch (TunableException e)
         {
             throw new CliError(e.Message);
+        }
+        catch (IOException e)
+        {
+            // An unwritable swap directory, or one on a filesystem that cannot hold a swap file.
+            throw new CliError(SwapDir is null ? e.Message : $"--swap-dir: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new CliError(SwapDir is null ? e.Message : $"--swap-dir: {e.Message}");
         }
     }
 }

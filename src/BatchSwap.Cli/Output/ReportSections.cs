@@ -25,7 +25,8 @@ internal static class ReportSections
     {
         long stored = c.Gauge("stored_pages"), pool = c.Gauge("pool_total_size");
         w.WriteLine(string.Create(Inv, $"  zswap       zswpout {c[Counter.Zswpout]}, zswpin {c[Counter.Zswpin]}, zswpwb {c[Counter.Zswpwb]}, stored {stored} pages in {ByteSize.Format(pool)} (ratio {Ratio(stored, pool):F2})"));
-        w.WriteLine(string.Create(Inv, $"  swap        pswpout {c[Counter.Pswpout]}, pswpin {c[Counter.Pswpin]}"));
+        w.WriteLine(string.Create(Inv, $"  swap        pswpout {c[Counter.Pswpout]}, pswpin {c[Counter.Pswpin]}, I/O depth max {c.Gauge("swap_io_depth_max")}, page cache {ByteSize.Format(tier.SwapPageCacheBytes)}"));
+        w.WriteLine(string.Create(Inv, $"  swap device {string.Join("; ", tier.SwapDescriptions.Distinct())}{(tier.SwapDirectIo ? "" : " — swapped pages are cached in RAM outside the limit")}"));
         w.WriteLine(string.Create(Inv, $"  memory      peak RSS {ByteSize.Format(peakRss)}, peak charged {ByteSize.Format(tier.DefaultGroup.PeakChargedBytes)} of {ByteSize.Format(tier.DefaultGroup.LimitBytes)}"));
         w.WriteLine("counters:");
         foreach (KeyValuePair<string, long> kv in c.All())
@@ -43,6 +44,9 @@ internal static class ReportSections
         j.WriteNumber("stored_pages", c.Gauge("stored_pages"));
         j.WriteNumber("pool_total_size", c.Gauge("pool_total_size"));
         j.WriteNumber("peak_rss_bytes", peakRss);
+        j.WriteNumber("page_cache_bytes", tier.SwapPageCacheBytes);
+        j.WriteBoolean("direct_io", tier.SwapDirectIo);
+        j.WriteNumber("swap_io_depth_max", c.Gauge("swap_io_depth_max"));
         j.WriteNumber("batch_size", tier.Tunables.CompressBatchSize);
         j.WriteString("compressor", run.Compressor);
     }

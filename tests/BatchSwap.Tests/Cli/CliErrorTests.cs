@@ -20,6 +20,9 @@ public sealed class CliErrorTests
     [InlineData("--workers", "two", "two")]
     [InlineData("--inject", "swap-read=2", "[0, 1]")]
     [InlineData("--inject", "meteor=0.1", "accepted: swap-write")]
+    [InlineData("--swap-dir", "/no/such/dir", "--swap-dir: directory '/no/such/dir' does not exist")]
+    [InlineData("--swap-dir", "/sys", "--swap-dir: cannot create a swap file")]
+    [InlineData("--swap-io", "maybe", "direct or buffered")]
     public void BadInputIsOneLineAndExitCode2(string option, string value, string mustMention)
     {
         (int code, _, string err) = CliHarness.Run("usemem", option, value, "--size", option == "--size" ? value : "1MiB", "--quiet");
@@ -63,7 +66,7 @@ public sealed class CliErrorTests
             Assert.Contains("mismatches 0", o);
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
             System.Text.Json.JsonElement root = doc.RootElement;
-            foreach (string key in new[] { "throughput_mibps", "wall_s", "fill_s", "pass_s", "mismatches", "zswpout", "zswpin", "pswpout", "pswpin", "zswpwb", "stored_pages", "pool_total_size", "peak_rss_bytes", "batch_size", "compressor" })
+            foreach (string key in new[] { "throughput_mibps", "wall_s", "fill_s", "pass_s", "mismatches", "zswpout", "zswpin", "pswpout", "pswpin", "zswpwb", "stored_pages", "pool_total_size", "peak_rss_bytes", "batch_size", "compressor", "page_cache_bytes", "direct_io", "swap_io_depth_max" })
                 Assert.True(root.TryGetProperty(key, out _), $"JSON lacks {key}");
             Assert.Equal(0, root.GetProperty("mismatches").GetInt64());
             Assert.True(root.GetProperty("zswpout").GetInt64() > 0);
@@ -71,6 +74,26 @@ public sealed class CliErrorTests
             foreach (string key in new[] { "count", "p50", "p90", "p99", "p99_9", "max" })
                 Assert.True(fault.TryGetProperty(key, out _), $"fault_latency_us lacks {key}");
             Assert.Contains("fault-in", o);
+            Assert.Contains("swap device file, ", o);
+            if (root.GetProperty("direct_io").GetBoolean()) Assert.Equal(0, root.GetProperty("page_cache_bytes").GetInt64());
+        }
+        finally { File.Delete(json); }
+    }
+
+    [Fact]
+    public void BufferedSwapIoIsReportedWithItsPageCache()
+    {
+        string json = Path.Combine(Path.GetTempPath(), $"bs-test-{Guid.NewGuid():N}.json");
+        try
+        {
+            (int code, string o, string err) = CliHarness.Run("usemem", "--workers", "1", "--size", "48MiB", "--limit", "12MiB", "--passes", "1",
+                "--set", "zswap.enabled=N", "--swap-io", "buffered", "--pages", TestPageFile.Create(256), "--json", json);
+            Assert.True(code == 0, err);
+            Assert.Contains("buffered I/O", o);
+            Assert.Contains("outside the limit", o);
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+            Assert.False(doc.RootElement.GetProperty("direct_io").GetBoolean());
+            Assert.True(doc.RootElement.GetProperty("page_cache_bytes").GetInt64() > 0);
         }
         finally { File.Delete(json); }
     }
