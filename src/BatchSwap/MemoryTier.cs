@@ -63,7 +63,7 @@ public sealed class MemoryTier : IDisposable
         long engineBytes = batchCount * BatchPool.BytesPerBatch(JobsPerBatch) + (options.Engines + batchCount) * CodecContextBytes;
         if (options.MemoryBytes - engineBytes < 4L << 20)
             throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBytes, $"MemoryBytes leaves less than 4 MiB after the engines' {engineBytes >> 20} MiB of buffers");
-        _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes);
+        _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes, options.PopulateMemory, options.HugePages);
         _batches = new BatchPool(batchCount, JobsPerBatch);
         try
         {
@@ -188,6 +188,9 @@ public sealed class MemoryTier : IDisposable
 
     /// <summary>Exceptions the compression engines contained while running jobs (injected engine-throws included).</summary>
     public long EngineExceptionsContained => (_engines as CpuEngines)?.ContainedExceptions ?? 0;
+
+    /// <summary>The arena (tests check what of it is resident).</summary>
+    internal PageArena Arena => _arena;
 
     /// <summary>The memory manager (tests reach stored entries through it).</summary>
     internal Mm Mm => _mm;
