@@ -53,7 +53,16 @@ public sealed class MemoryTier : IDisposable
     private const long CodecContextBytes = 256 << 10;
 
     /// <summary>Creates a tier. Throws <see cref="ArgumentException"/> (or <see cref="TunableException"/>) for invalid options.</summary>
-    public MemoryTier(TierOptions options)
+    public MemoryTier(TierOptions options) : this(options, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a tier whose compression engines come from <paramref name="compressors"/> (given the jobs one run must
+    /// take), or the CPU engines when null. For tests and other engines; vm.compress-batchsize is capped to what they
+    /// can batch.
+    /// </summary>
+    internal MemoryTier(TierOptions options, Func<int, IBatchCompressor>? compressors)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -78,8 +87,14 @@ public sealed class MemoryTier : IDisposable
             _faults = faults;
             if (faults is not null) foreach (SwapDevice d in _devices) d.Faults = faults;
             _pool = new ZsPool(_arena);
-            _engines = new CpuEngines(options.Engines, faults, JobsPerBatch, () => _mm?.BusyThreads ?? 1);
-            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), TunableSet.MaxCompressBatchSize);
+            _engines = compressors is null
+                ? new CpuEngines(options.Engines, faults, JobsPerBatch, () => _mm?.BusyThreads ?? 1)
+                : compressors(JobsPerBatch);
+            // Stores fill runs up to the batches' capacity, whatever the folio batch size.
+            if (_engines.MaxJobs < JobsPerBatch)
+                throw new ArgumentException($"the compression engines take {_engines.MaxJobs} jobs a run; the tier needs {JobsPerBatch}", nameof(compressors));
+            // The batch limit is the engines': a compressor that cannot batch caps vm.compress-batchsize at 1.
+            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), _engines.MaxBatchFolios);
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             _mm = new Mm(_arena, _devices, _counters, Tunables);

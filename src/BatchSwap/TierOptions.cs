@@ -61,7 +61,7 @@ public sealed record TierOptions
     /// <summary>zswap.compressor at start.</summary>
     public string Compressor { get; init; } = "lz4";
 
-    /// <summary>vm.compress-batchsize at start, or null for the default.</summary>
+    /// <summary>vm.compress-batchsize at start (1 to 32; capped to what the compression engines can batch), or null for the default.</summary>
     public int? CompressBatchSize { get; init; }
 
     /// <summary>Faults to inject (tests and --inject); none by default.</summary>
