@@ -45,6 +45,8 @@ internal struct PlugFolio
     public int SlotOffset;
     /// <summary>What became of it.</summary>
     public PageoutOutcome Outcome;
+    /// <summary>Set by zswap when it rejected the folio because a page did not compress and could not be kept as-is.</summary>
+    public bool CompressPoor;
 }
 
 /// <summary>
@@ -104,6 +106,7 @@ internal sealed class ReclaimPlug
         }
         _folios[_count] = folio;
         _folios[_count].Outcome = PageoutOutcome.Pending;
+        _folios[_count].CompressPoor = false;
         _count++;
         reason = folio.Order >= PageSize.PmdOrder ? FlushReason.PmdMappable : FlushReason.Full;
         return folio.Order >= PageSize.PmdOrder || _count >= _batchSize;

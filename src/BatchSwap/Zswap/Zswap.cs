@@ -238,6 +238,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             case JobResult.DidNotFit:
                 _counters.Add(Counter.RejectCompressPoor);
                 FailFolio(ref folio, page);
+                folio.CompressPoor = true; // a verdict on the data: reclaim remembers it (FolioFlags.Incompressible)
                 return;
             default:
                 _counters.Add(Counter.RejectCompressFail);
