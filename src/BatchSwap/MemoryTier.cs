@@ -56,7 +56,16 @@ public sealed class MemoryTier : IDisposable
     private const long CodecContextBytes = 256 << 10;
 
     /// <summary>Creates a tier. Throws <see cref="ArgumentException"/> (or <see cref="TunableException"/>) for invalid options.</summary>
-    public MemoryTier(TierOptions options)
+    public MemoryTier(TierOptions options) : this(options, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a tier whose compression engines come from <paramref name="compressors"/> (given the jobs one run must
+    /// take), or the CPU engines when null. For tests and other engines; vm.compress-batchsize is capped to what they
+    /// can batch.
+    /// </summary>
+    internal MemoryTier(TierOptions options, Func<int, IBatchCompressor>? compressors)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -66,7 +75,7 @@ public sealed class MemoryTier : IDisposable
         long engineBytes = batchCount * BatchPool.BytesPerBatch(JobsPerBatch) + (options.Engines + batchCount) * CodecContextBytes;
         if (options.MemoryBytes - engineBytes < 4L << 20)
             throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBytes, $"MemoryBytes leaves less than 4 MiB after the engines' {engineBytes >> 20} MiB of buffers");
-        _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes);
+        _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes, options.PopulateMemory, options.HugePages);
         _batches = new BatchPool(batchCount, JobsPerBatch);
         try
         {
@@ -87,8 +96,14 @@ public sealed class MemoryTier : IDisposable
                 _devices[i] = new SwapDevice(i, devs[i].Priority, slots, backend, _arena);
             }
             _pool = new ZsPool(_arena);
-            _engines = new CpuEngines(options.Engines, faults, JobsPerBatch, () => _mm?.BusyThreads ?? 1);
-            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), TunableSet.MaxCompressBatchSize);
+            _engines = compressors is null
+                ? new CpuEngines(options.Engines, faults, JobsPerBatch, () => _mm?.BusyThreads ?? 1)
+                : compressors(JobsPerBatch);
+            // Stores fill runs up to the batches' capacity, whatever the folio batch size.
+            if (_engines.MaxJobs < JobsPerBatch)
+                throw new ArgumentException($"the compression engines take {_engines.MaxJobs} jobs a run; the tier needs {JobsPerBatch}", nameof(compressors));
+            // The batch limit is the engines': a compressor that cannot batch caps vm.compress-batchsize at 1.
+            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), _engines.MaxBatchFolios);
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             _mm = new Mm(_arena, _devices, _counters, Tunables);
@@ -199,6 +214,9 @@ public sealed class MemoryTier : IDisposable
 
     /// <summary>Exceptions the compression engines contained while running jobs (injected engine-throws included).</summary>
     public long EngineExceptionsContained => (_engines as CpuEngines)?.ContainedExceptions ?? 0;
+
+    /// <summary>The arena (tests check what of it is resident).</summary>
+    internal PageArena Arena => _arena;
 
     /// <summary>The memory manager (tests reach stored entries through it).</summary>
     internal Mm Mm => _mm;

@@ -22,6 +22,26 @@ public sealed record TierOptions
     /// <summary>Memory the tier may use, page frames and their frame table together (the limit). At least 4 MiB.</summary>
     public long MemoryBytes { get; init; } = 256L << 20;
 
+    /// <summary>
+    /// Make the whole arena (the page frames and their frame table, nearly all of <see cref="MemoryBytes"/>) resident
+    /// when the tier is created, rather than page by page on first use. The process's resident set size (RSS) then
+    /// includes the whole budget from the start, whatever is stored: that is the point, the arena is the budget, and
+    /// it spares every first use of a frame a page fault (on Linux the kernel maps the zero page on a first read and
+    /// copies it on the first write, and concurrent first touches contend for the page-table lock). On Linux this is
+    /// madvise(MADV_POPULATE_WRITE), or one write a page on kernels before 5.14. False keeps on-demand faulting:
+    /// RSS grows with the frames the tier has used so far (it never shrinks: frames freed inside the tier stay
+    /// resident). Default: true.
+    /// </summary>
+    public bool PopulateMemory { get; init; } = true;
+
+    /// <summary>
+    /// Ask for transparent huge pages on the arena (madvise(MADV_HUGEPAGE) on Linux; nothing elsewhere): the arena is
+    /// 2 MiB-aligned, so the kernel can back it with 2 MiB pages, which means far fewer faults and TLB misses. It
+    /// takes effect when /sys/kernel/mm/transparent_hugepage/enabled is "always" or "madvise". RSS is the same
+    /// either way (the arena's size). Default: true.
+    /// </summary>
+    public bool HugePages { get; init; } = true;
+
     /// <summary>NUMA-like nodes the memory is split into, 1 to 64.</summary>
     public int Nodes { get; init; } = 1;
 
@@ -65,7 +85,7 @@ public sealed record TierOptions
     /// <summary>zswap.compressor at start.</summary>
     public string Compressor { get; init; } = "lz4";
 
-    /// <summary>vm.compress-batchsize at start, or null for the default.</summary>
+    /// <summary>vm.compress-batchsize at start (1 to 32; capped to what the compression engines can batch), or null for the default.</summary>
     public int? CompressBatchSize { get; init; }
 
     /// <summary>Faults to inject (tests and --inject); none by default.</summary>

@@ -39,7 +39,7 @@ internal sealed unsafe class LruVec
     {
         ref PageFrame f = ref _frames[head];
         int l = active ? 1 : 0;
-        f.Flags = (f.Flags & (FolioFlags.Referenced | FolioFlags.Readahead)) | FolioFlags.Lru | (active ? FolioFlags.Active : FolioFlags.None);
+        f.Flags = (f.Flags & (FolioFlags.Referenced | FolioFlags.Readahead | FolioFlags.Incompressible)) | FolioFlags.Lru | (active ? FolioFlags.Active : FolioFlags.None);
         f.Prev = -1;
         f.Next = _head[l];
         if (f.Next >= 0) _frames[f.Next].Prev = head; else _tail[l] = head;

@@ -150,6 +150,23 @@ internal sealed unsafe class Mm
         return v >= 0 && Interlocked.CompareExchange(ref pin, v + 1, v) == v;
     }
 
+    /// <summary>
+    /// Tells reclaim that a pinned folio's data is being written: any verdict that it does not compress
+    /// (<see cref="FolioFlags.Incompressible"/>) no longer holds. Callers hold a pin on <paramref name="head"/>, so
+    /// reclaim cannot freeze the folio meanwhile; the bit is rarely set, so the common case is one read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void NoteWrite(int head)
+    {
+        if ((Arena.Frame(head).Flags & FolioFlags.Incompressible) != 0) ClearIncompressible(head);
+    }
+
+    private void ClearIncompressible(int head)
+    {
+        // Under the node lock: flags of an unfrozen folio change only under it (LRU moves, reclaim's PutBack).
+        lock (Arena.NodeOf(head).Lock) Arena.Frame(head).Flags &= ~FolioFlags.Incompressible;
+    }
+
     /// <summary>Drops a pin.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Unpin(int head) => Interlocked.Decrement(ref Arena.Frame(head).Pin);

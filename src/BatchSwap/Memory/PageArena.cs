@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace BatchSwap.Memory;
 
@@ -7,7 +6,9 @@ namespace BatchSwap.Memory;
 /// The tier's physical memory: one native block of 4 KiB frames split into nodes, each with a buddy
 /// allocator, and a frame table (the memmap, 32 bytes a frame). Application folios, compressed-pool spans
 /// and the engine's page tables and swap-slot tables all come from here, so the block's size is the memory
-/// the engine uses. Pages are touched (and become resident) only when first used.
+/// the engine uses. Both blocks come from <see cref="ArenaMemory"/>: 2 MiB-aligned mappings, optionally backed by
+/// transparent huge pages and populated at creation (then the process's resident set holds the whole arena from
+/// the start: the arena is the budget); otherwise pages become resident only when first used.
 /// </summary>
 internal sealed unsafe class PageArena : IDisposable
 {
@@ -27,16 +28,26 @@ internal sealed unsafe class PageArena : IDisposable
     private int _disposed;
 
     /// <summary>
-    /// Creates an arena whose page memory plus frame table fit in <paramref name="memoryBytes"/>.
+    /// Creates an arena whose page memory plus frame table fit in <paramref name="memoryBytes"/>. With
+    /// <paramref name="populate"/> every page of both is made resident now (see <see cref="TierOptions.PopulateMemory"/>);
+    /// with <paramref name="hugePages"/> both are advised MADV_HUGEPAGE (see <see cref="TierOptions.HugePages"/>).
     /// </summary>
-    public PageArena(long memoryBytes, int nodeCount)
+    public PageArena(long memoryBytes, int nodeCount, bool populate = false, bool hugePages = false)
     {
         long frames = memoryBytes / (PageSize.Bytes + FrameInfoBytes);
         int perNode = (int)(frames / nodeCount);
         if (perNode < 64) throw new ArgumentOutOfRangeException(nameof(memoryBytes), "too little memory for the node count");
         FrameCount = perNode * nodeCount;
-        Base = (byte*)NativeMemory.AlignedAlloc((nuint)FrameCount * PageSize.Bytes, 1 << 21);
-        Frames = (PageFrame*)NativeMemory.AlignedAlloc((nuint)FrameCount * (nuint)FrameInfoBytes, 64);
+        Base = ArenaMemory.Allocate(PageMemoryBytes, populate, hugePages);
+        try
+        {
+            Frames = (PageFrame*)ArenaMemory.Allocate(FrameTableBytes, populate, hugePages);
+        }
+        catch
+        {
+            ArenaMemory.Free(Base, PageMemoryBytes);
+            throw;
+        }
         Nodes = new MemoryNode[nodeCount];
         for (int n = 0; n < nodeCount; n++)
         {
@@ -48,6 +59,16 @@ internal sealed unsafe class PageArena : IDisposable
 
     /// <summary>Bytes of page memory (frames × 4 KiB).</summary>
     public long PageBytes => (long)FrameCount * PageSize.Bytes;
+
+    // Sizes of the two blocks.
+    private nuint PageMemoryBytes => (nuint)FrameCount * PageSize.Bytes;
+    private nuint FrameTableBytes => (nuint)FrameCount * (nuint)FrameInfoBytes;
+
+    /// <summary>Bytes of page memory resident now (exact, by mincore); -1 where that cannot be asked. For tests: it allocates.</summary>
+    internal long ResidentPageBytes() => ArenaMemory.ResidentBytes(Base, PageMemoryBytes);
+
+    /// <summary>Bytes of the frame table resident now (exact, by mincore); -1 where that cannot be asked. For tests: it allocates.</summary>
+    internal long ResidentFrameTableBytes() => ArenaMemory.ResidentBytes((byte*)Frames, FrameTableBytes);
 
     /// <summary>Free pages in all nodes (racy).</summary>
     public long FreePages
@@ -91,7 +112,7 @@ internal sealed unsafe class PageArena : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        NativeMemory.AlignedFree(Base);
-        NativeMemory.AlignedFree(Frames);
+        ArenaMemory.Free(Base, PageMemoryBytes);
+        ArenaMemory.Free((byte*)Frames, FrameTableBytes);
     }
 }

@@ -15,7 +15,10 @@ internal enum FrameKind : byte
     Meta = 3,
 }
 
-/// <summary>LRU state bits of a folio head frame. Guarded by the node lock.</summary>
+/// <summary>
+/// LRU state bits of a folio head frame. Guarded by the node lock, except on a folio that reclaim has isolated and
+/// frozen (no access can pin it then): its flags are that reclaimer's alone until it unfreezes it.
+/// </summary>
 [Flags]
 internal enum FolioFlags : byte
 {
@@ -30,6 +33,14 @@ internal enum FolioFlags : byte
     Readahead = 16,
     /// <summary>Seen referenced at one scan already (PG_referenced): referenced again at the next, it is activated.</summary>
     Referenced = 8,
+    /// <summary>
+    /// Kept in memory by reclaim because a page did not compress below a page and its group may not write back
+    /// (so zswap could not keep it as-is either). Compressing the same data again would only be rejected again, so
+    /// reclaim skips the folio without compressing it (counted as reject_compress_poor_skipped) until it is
+    /// written: every write and every pin (a lease may write) clears the bit. Also cleared when reclaim finds the
+    /// group may write back again.
+    /// </summary>
+    Incompressible = 32,
 }
 
 /// <summary>

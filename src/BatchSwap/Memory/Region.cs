@@ -81,6 +81,7 @@ public sealed unsafe class Region : IDisposable
         {
             int head = _mm.PinPage(this, page, out byte* address);
             source.CopyTo(new Span<byte>(address + offset, source.Length));
+            _mm.NoteWrite(head);
             _mm.Unpin(head);
         }
         finally { ExitUse(); }
@@ -97,6 +98,7 @@ public sealed unsafe class Region : IDisposable
         try
         {
             int head = _mm.PinPage(this, page, out byte* address);
+            _mm.NoteWrite(head); // the lease's span is writable
             return new PageLease(this, head, address);
         }
         catch

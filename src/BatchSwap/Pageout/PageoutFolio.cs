@@ -17,4 +17,6 @@ internal struct PageoutFolio
     public int SlotOffset;
     /// <summary>What became of it.</summary>
     public PageoutOutcome Outcome;
+    /// <summary>Set by zswap when it rejected the folio because a page did not compress and could not be kept as-is.</summary>
+    public bool CompressPoor;
 }

@@ -75,6 +75,7 @@ internal sealed class ReclaimPlug
         }
         _folios[_count] = folio;
         _folios[_count].Outcome = PageoutOutcome.Pending;
+        _folios[_count].CompressPoor = false;
         _count++;
         reason = folio.Order >= PageSize.PmdOrder ? FlushReason.PmdMappable : FlushReason.Full;
         return folio.Order >= PageSize.PmdOrder || _count >= _batchSize;

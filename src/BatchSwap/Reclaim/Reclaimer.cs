@@ -178,21 +178,35 @@ internal sealed unsafe class Reclaimer
             ref PageFrame f = ref _arena.Frame(head);
 
             // Accessed since the last scan (folio_check_references): the first time it stays on the inactive
-            // list, marked; accessed again by the next scan, it is activated.
+            // list, marked; accessed again by the next scan, it is activated. (Until the folio is frozen, a writer may
+            // clear a flag under the node lock at any time: flags change only under it, in PutBack.)
             if (f.Referenced != 0)
             {
                 f.Referenced = 0;
                 bool again = (f.Flags & FolioFlags.Referenced) != 0;
-                f.Flags |= FolioFlags.Referenced;
-                PutBack(lruvec, head, activate: again);
+                PutBack(lruvec, head, activate: again, set: FolioFlags.Referenced);
                 continue;
             }
-            f.Flags &= ~FolioFlags.Referenced;
             // Someone holds a pin: it is in use, keep it.
             if (!_mm.TryFreeze(head))
             {
-                PutBack(lruvec, head, activate: true);
+                PutBack(lruvec, head, activate: true, clear: FolioFlags.Referenced);
                 continue;
+            }
+            // Frozen: nobody can pin it, so its flags are this thread's until it unfreezes it.
+            f.Flags &= ~FolioFlags.Referenced;
+            // It did not compress last time, its group may not write back, and it has not been written since: it
+            // would only be compressed and rejected again. Keep it, off the inactive list, without compressing it.
+            if ((f.Flags & FolioFlags.Incompressible) != 0)
+            {
+                if (!group.WritebackEnabled)
+                {
+                    _counters.Add(Counter.RejectCompressPoorSkipped, 1 << f.Order);
+                    _mm.Unfreeze(head);
+                    PutBack(lruvec, head, activate: true);
+                    continue;
+                }
+                f.Flags &= ~FolioFlags.Incompressible; // writeback is allowed again: zswap can keep it as-is
             }
             // Give it swap slots; none free: keep it.
             if (!TryAllocateSwap(f.Order, node, firstDevice, out int type, out int offset))
@@ -250,6 +264,7 @@ internal sealed unsafe class Reclaimer
         }
         if (write is not null && _pageIo.SubmitFolioWrites(batch, group.Id, group.WritebackEnabled, write.Io))
             scratch.Writeback.Push(write, batch, lruvec, direct);
+        RememberIncompressible(batch, group);
 
         reclaimed += FinishBatch(lruvec, batch, direct);
         plug.Clear();
@@ -260,6 +275,22 @@ internal sealed unsafe class Reclaimer
     {
         foreach (ref PageoutFolio f in batch) if (f.Outcome == PageoutOutcome.Rejected) return true;
         return false;
+    }
+
+    /// <summary>
+    /// Marks the folios that stay in memory because a page did not compress and their group may not write back
+    /// (<see cref="FolioFlags.Incompressible"/>), so that later scans skip them instead of compressing the same data
+    /// again, until they are written. Other reasons to keep a folio (a full pool, a failed write) pass; they are
+    /// tried again.
+    /// </summary>
+    private void RememberIncompressible(Span<PageoutFolio> batch, MemoryGroup group)
+    {
+        if (group.WritebackEnabled) return;
+        foreach (ref PageoutFolio folio in batch)
+        {
+            // Still frozen and isolated: its flags are this thread's.
+            if (folio.Outcome == PageoutOutcome.Kept && folio.CompressPoor) _arena.Frame(folio.Head).Flags |= FolioFlags.Incompressible;
+        }
     }
 
     /// <summary>
@@ -334,14 +365,17 @@ internal sealed unsafe class Reclaimer
         return pages;
     }
 
-    /// <summary>Returns an isolated folio to its LRU and ends the region use that isolation took.</summary>
-    private void PutBack(LruVec lruvec, int head, bool activate)
+    /// <summary>
+    /// Returns an isolated folio to its LRU and ends the region use that isolation took; sets and clears the given
+    /// flags on the way, under the node lock (the folio may be pinned: a writer may be clearing a flag too).
+    /// </summary>
+    private void PutBack(LruVec lruvec, int head, bool activate, FolioFlags set = FolioFlags.None, FolioFlags clear = FolioFlags.None)
     {
         ref PageFrame f = ref _arena.Frame(head);
         Region region = _mm.RegionById(f.Owner)!;
         lock (lruvec.Node.Lock)
         {
-            f.Flags &= ~FolioFlags.Isolated;
+            f.Flags = (f.Flags & ~(FolioFlags.Isolated | clear)) | set;
             lruvec.AddHead(head, activate);
         }
         if (activate) _counters.Add(Counter.Pgactivate, 1 << f.Order);

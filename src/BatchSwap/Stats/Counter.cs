@@ -61,6 +61,12 @@ public enum Counter
     RejectCompressFail,
     /// <summary>Stores rejected because the page did not compress below a page and could not be stored as-is (reject_compress_poor).</summary>
     RejectCompressPoor,
+    /// <summary>
+    /// Pages reclaim skipped without compressing them because they were rejected as reject_compress_poor before,
+    /// their group may not write back, and they have not been written since (this engine's own counter; the
+    /// kernel compresses such pages again at every scan). Each skip is a compression not done.
+    /// </summary>
+    RejectCompressPoorSkipped,
     /// <summary>Stores rejected because the pool could not allocate memory (reject_alloc_fail).</summary>
     RejectAllocFail,
     /// <summary>Writeback attempts that failed (reject_reclaim_fail).</summary>

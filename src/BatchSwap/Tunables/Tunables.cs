@@ -38,6 +38,9 @@ public sealed class TunableSet
     // The largest batch the compression engines take (1 when they cannot batch).
     private readonly int _maxBatchSupported;
 
+    /// <param name="compressor">zswap.compressor at start.</param>
+    /// <param name="maxBatchSupported">The most folios the compression engines can batch
+    /// (<see cref="Compression.Engines.IBatchCompressor.MaxBatchFolios"/>); vm.compress-batchsize is capped to it.</param>
     internal TunableSet(ICodec compressor, int maxBatchSupported)
     {
         _compressor = compressor;
@@ -53,7 +56,12 @@ public sealed class TunableSet
         "zswap.verify_checksums",
     ];
 
-    /// <summary>vm.compress-batchsize: folios per reclaim batch, in [1, 32].</summary>
+    /// <summary>
+    /// vm.compress-batchsize: folios per reclaim batch. Any value in [1, 32] is accepted (others throw), and the
+    /// value in force is capped to what the compression engines can batch (<see cref="CompressBatchSizeLimit"/>:
+    /// 1 for engines that cannot batch), as the kernel caps the batch to the compressor's: reading it back gives
+    /// the value in force, not the one set.
+    /// </summary>
     public int CompressBatchSize
     {
         get => _compressBatchSize;
@@ -61,11 +69,12 @@ public sealed class TunableSet
         {
             if (value < 1 || value > MaxCompressBatchSize)
                 throw new TunableException($"vm.compress-batchsize must be in [1, {MaxCompressBatchSize}], got {value}");
-            if (value > _maxBatchSupported)
-                throw new TunableException($"vm.compress-batchsize can only be in [1, {_maxBatchSupported}] with these compression engines, got {value}");
-            _compressBatchSize = value;
+            _compressBatchSize = Math.Min(value, _maxBatchSupported);
         }
     }
+
+    /// <summary>The largest vm.compress-batchsize these compression engines can use (1 when they cannot batch).</summary>
+    public int CompressBatchSizeLimit => _maxBatchSupported;
 
     /// <summary>vm.page-cluster: swap-in readahead brings up to 2^N pages, N in [0, 5].</summary>
     public int PageCluster

@@ -221,6 +221,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 _counters.Add(Counter.RejectCompressPoor);
                 FailFolio(ref folio, page);
                 RememberChecksum(dev, slot, in job);
+                folio.CompressPoor = true; // a verdict on the data: reclaim remembers it (FolioFlags.Incompressible)
                 return;
             default:
                 _counters.Add(Counter.RejectCompressFail);

@@ -80,6 +80,10 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     public int Engines => _threads.Length;
     /// <inheritdoc/>
     public int MaxJobs { get; }
+    /// <inheritdoc/>
+    /// <remarks>One run of order-0 folios: the engines compress a run's pages in parallel, so a batch gains up to the
+    /// jobs a run holds.</remarks>
+    public int MaxBatchFolios => Math.Clamp(MaxJobs, 1, Tunables.TunableSet.MaxCompressBatchSize);
     /// <summary>How long an idle engine spins looking for an offer before it blocks, µs.</summary>
     public int SpinMicros { get; }
 

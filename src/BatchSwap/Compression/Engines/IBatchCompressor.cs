@@ -25,6 +25,16 @@ internal interface IBatchCompressor : IDisposable
     /// <summary>The most jobs one <see cref="Run"/> takes.</summary>
     int MaxJobs { get; }
 
+    /// <summary>
+    /// The most folios worth gathering into one store for these engines: the upper bound of vm.compress-batchsize
+    /// (the tier caps the tunable to it, in [1, <see cref="Tunables.TunableSet.MaxCompressBatchSize"/>]). Engines
+    /// that run a batch's jobs in parallel say how many order-0 folios fill one run; engines that cannot batch (a
+    /// synchronous compressor that takes one page at a time) say 1: gathering folios for them gains nothing and only
+    /// delays each folio's outcome behind the others'. Whatever it says, <see cref="Run"/> must still take up to
+    /// <see cref="MaxJobs"/> jobs (one large folio's pages go in one run).
+    /// </summary>
+    int MaxBatchFolios { get; }
+
     /// <summary>Runs every job of <paramref name="batch"/>; returns when all have a result.</summary>
     void Run(JobBatch batch);
 }
