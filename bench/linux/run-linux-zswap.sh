@@ -7,7 +7,8 @@
 # (unmounted if this script mounted it), cgroup-v2 subtree_control, temp files.
 #
 # --compressor and --access take comma-separated lists; every combination is run
-# --repeat times, with one swap file set up for all of them.
+# --repeat times, with one swap file set up for all of them. --zswap-enabled N runs the
+# same load with zswap off: plain swap to the swap device (the compressor is then unused).
 #
 # Example:
 #   sudo bench/linux/run-linux-zswap.sh --compressor lzo-rle,deflate --access seq,rand --repeat 3 \
@@ -24,6 +25,7 @@ access=seq
 order=0
 compressors=lzo-rle
 max_pool_percent=20
+zswap_enabled=Y
 accept_threshold=
 shrinker=
 pages=/work/shared/data/pages/python-heap-64m.pages.zst
@@ -45,6 +47,7 @@ usage: $0 [options]
   --order 0|9            folio order (9 = MADV_HUGEPAGE, 2 MiB) (default $order)
   --compressor LIST      lzo-rle,lzo,lz4,deflate,zstd,...       (default $compressors)
   --max-pool-percent N   zswap max_pool_percent                 (default $max_pool_percent)
+  --zswap-enabled Y|N    N: zswap off, plain swap to the device (default $zswap_enabled)
   --accept-threshold N   zswap accept_threshold_percent         (default: unchanged)
   --shrinker Y|N         zswap shrinker_enabled                 (default: unchanged)
   --pages FILE           page image, raw .pages or .pages.zst   (default $pages)
@@ -70,6 +73,7 @@ while [[ $# -gt 0 ]]; do
     --order) order=$2; shift 2 ;;
     --compressor|--compressors) compressors=$2; shift 2 ;;
     --max-pool-percent) max_pool_percent=$2; shift 2 ;;
+    --zswap-enabled) zswap_enabled=$2; shift 2 ;;
     --accept-threshold) accept_threshold=$2; shift 2 ;;
     --shrinker) shrinker=$2; shift 2 ;;
     --pages) pages=$2; shift 2 ;;
@@ -102,6 +106,7 @@ to_bytes() {
 [[ -d /sys/module/zswap/parameters ]] || fail "this kernel has no zswap"
 [[ -f $pages ]] || fail "page file not found: $pages"
 [[ $swap_backing == loop || $swap_backing == file ]] || fail "--swap-backing must be loop or file"
+[[ $zswap_enabled == Y || $zswap_enabled == N ]] || fail "--zswap-enabled must be Y or N"
 
 size_b=$(to_bytes "$size")
 limit_b=$(to_bytes "$limit")
@@ -120,7 +125,9 @@ cgdir=
 v2_subtree_added=
 tmpdir=
 child=
+sampler=
 
+# shellcheck disable=SC2317  # invoked by the EXIT trap
 restore() {
     local rc=$?
     trap - EXIT INT TERM HUP
@@ -130,6 +137,7 @@ restore() {
         kill -TERM "$child" 2>/dev/null
         wait "$child" 2>/dev/null
     fi
+    stop_sampler
     remove_cgroup
     # zswap parameters: disable first if it was off, then the rest, in a safe order.
     if [[ ${#zswap_orig[@]} -gt 0 ]]; then
@@ -149,8 +157,8 @@ restore() {
     if [[ $debugfs_mounted -eq 1 ]]; then umount /sys/kernel/debug || log "WARNING: umount debugfs failed"; fi
     if [[ -n $v2_subtree_added ]]; then echo "-memory" >"$v2_subtree_added" 2>/dev/null; fi
     [[ -n $tmpdir ]] && rm -rf "$tmpdir"
-    log "restored: swap=[$(swapon --noheadings --show=NAME | tr '\n' ' ')] zswap enabled=$(cat $zp/enabled) compressor=$(cat $zp/compressor) max_pool_percent=$(cat $zp/max_pool_percent)"
-    exit $rc
+    log "restored: swap=[$(swapon --noheadings --show=NAME | tr '\n' ' ')] zswap enabled=$(cat "$zp/enabled") compressor=$(cat "$zp/compressor") max_pool_percent=$(cat "$zp/max_pool_percent")"
+    exit "$rc"
 }
 trap restore EXIT
 trap 'exit 130' INT
@@ -163,7 +171,7 @@ done
 log "zswap before: $(for p in "${!zswap_orig[@]}"; do printf '%s=%s ' "$p" "${zswap_orig[$p]}"; done)"
 
 # ---- build usemem and the page file ---------------------------------------------------
-tmpdir=$(mktemp -d /var/tmp/linux-zswap.XXXXXX)
+tmpdir=$(mktemp -d "/var/tmp/linux-zswap.$$.XXXXXX")
 usemem="$here/usemem"
 if [[ ! -x $usemem || $here/usemem.c -nt $usemem ]]; then
     gcc -O2 -Wall -o "$usemem" "$here/usemem.c" || fail "cannot build usemem"
@@ -190,13 +198,17 @@ if [[ $swap_backing == loop ]]; then
     log "swap on loop device $loopdev"
 fi
 mkswap -q "$swapdev" >/dev/null
+# Drop the file's pages that dd left in the page cache, so the page cache the swap file
+# holds during a run (swap_file_cached_max_bytes) is what swapping put there.
+dd if=/dev/null of="$swapfile" oflag=nocache conv=notrunc,fdatasync count=0 status=none \
+    || log "WARNING: could not drop the swap file's page cache"
 swapon "$swapdev"
 swap_on=1
 
 # ---- debugfs --------------------------------------------------------------------------
 if [[ ! -d /sys/kernel/debug/zswap ]]; then
     if ! mountpoint -q /sys/kernel/debug; then
-        mount -t debugfs debugfs /sys/kernel/debug && debugfs_mounted=1 || log "WARNING: cannot mount debugfs"
+        if mount -t debugfs debugfs /sys/kernel/debug; then debugfs_mounted=1; else log "WARNING: cannot mount debugfs"; fi
     fi
 fi
 
@@ -231,14 +243,65 @@ make_cgroup() {
 
 remove_cgroup() {
     [[ -n $cgdir && -d $cgdir ]] || return 0
-    local i pid
-    for i in $(seq 1 50); do
+    local _ pid
+    for _ in $(seq 1 50); do
         rmdir "$cgdir" 2>/dev/null && { cgdir=; return 0; }
         # Only processes of this run can be in it: kill leftovers by pid.
-        for pid in $(cat "$cgdir/cgroup.procs" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+        while read -r pid; do kill -KILL "$pid" 2>/dev/null; done <"$cgdir/cgroup.procs" 2>/dev/null
         sleep 0.2
     done
     log "WARNING: could not remove cgroup $cgdir"
+}
+
+# ---- swap-file page cache --------------------------------------------------------------
+# On a loop device (not in direct-I/O mode) every page swapped out also lands in the page
+# cache of the backing file, outside the memory cgroup: memory Linux uses that neither the
+# cgroup peak nor the zswap pool shows. Sampled (fincore, every 200 ms) while usemem runs;
+# the maximum is reported as swap_file_cached_max_bytes, the value just before the run as
+# swap_file_cached_start_bytes (what swapon's reads left; both 0 with --swap-backing file, where
+# swap I/O goes to the file's blocks directly; -1 when fincore is missing).
+cached_now() {
+    local v
+    v=$(fincore --bytes --noheadings --output RES "$swapfile" 2>/dev/null) || v=0
+    [[ $v =~ ^[0-9]+$ ]] || v=0
+    echo "$v"
+}
+
+start_sampler() {  # pid to follow
+    : >"$tmpdir/cache_max"
+    if [[ $swap_backing != loop ]] || ! command -v fincore >/dev/null; then return 0; fi
+    (
+        max=0
+        while kill -0 "$1" 2>/dev/null; do
+            v=$(cached_now)
+            ((v > max)) && max=$v && echo "$max" >"$tmpdir/cache_max"
+            sleep 0.2
+        done
+    ) &
+    sampler=$!
+}
+
+stop_sampler() {  # after usemem is reaped: the sampler sees it gone and ends within one period
+    [[ -n $sampler ]] || return 0
+    wait "$sampler" 2>/dev/null
+    sampler=
+}
+
+cache_start() {
+    if [[ $swap_backing != loop ]]; then echo 0
+    elif ! command -v fincore >/dev/null; then echo -1
+    else cached_now
+    fi
+}
+
+swap_cache_max() {
+    if [[ $swap_backing != loop ]]; then echo 0
+    elif ! command -v fincore >/dev/null; then echo -1
+    else
+        local v
+        v=$(cat "$tmpdir/cache_max" 2>/dev/null)
+        echo "${v:-0}"
+    fi
 }
 
 # ---- runs -----------------------------------------------------------------------------
@@ -265,11 +328,13 @@ IFS=, read -r -a comp_list <<<"$compressors"
 IFS=, read -r -a access_list <<<"$access"
 overall=0
 for comp in "${comp_list[@]}"; do
-    meta="\"engine\":\"linux-zswap\",\"kernel\":\"$kernel\",\"cores\":$cores,\"mem_total_kib\":$memtotal_kib,\"thp_enabled\":\"$thp\",\"cgroup_version\":$cg_version,\"compressor\":\"$comp\",\"limit_bytes\":$limit_b,\"max_pool_percent\":$max_pool_percent,\"pages_file\":\"$(basename "$pages")\""
+    meta="\"engine\":\"linux-zswap\",\"kernel\":\"$kernel\",\"cores\":$cores,\"mem_total_kib\":$memtotal_kib,\"thp_enabled\":\"$thp\",\"cgroup_version\":$cg_version,\"compressor\":\"$comp\",\"zswap_enabled\":\"$zswap_enabled\",\"limit_bytes\":$limit_b,\"max_pool_percent\":$max_pool_percent,\"pages_file\":\"$(basename "$pages")\""
     # A name the crypto API lacks may still be accepted while zswap is uninitialised, and
     # zswap then silently falls back to its default compressor when enabled: read back.
     in_crypto=$(grep -qE "^name +: $comp\$" /proc/crypto && echo yes || echo no)
-    if ! set_param compressor "$comp" || ! set_param enabled Y || [[ $(cat "$zp/compressor") != "$comp" ]]; then
+    if [[ $zswap_enabled == N ]]; then
+        set_param enabled N || fail "cannot disable zswap"
+    elif ! set_param compressor "$comp" || ! set_param enabled Y || [[ $(cat "$zp/compressor") != "$comp" ]]; then
         log "compressor $comp is not available (in /proc/crypto: $in_crypto; zswap now uses $(cat "$zp/compressor")) - skipped"
         emit "{$meta,\"ok\":false,\"error\":\"compressor not available in the kernel crypto API\"}"
         overall=1
@@ -280,18 +345,21 @@ for comp in "${comp_list[@]}"; do
             make_cgroup
             sync
             load_before=$(cut -d' ' -f1 /proc/loadavg)
+            cached_before=$(cache_start)
             log "run: compressor=$comp access=$acc order=$order workers=$workers size=$size limit=$limit passes=$passes ($r/$repeat)"
             set +e
             "$usemem" --workers "$workers" --size "$size_b" --passes "$passes" --access "$acc" \
                 --order "$order" --pages "$raw" --cgroup "$cgdir" --sample-ms "$sample_ms" \
                 >"$tmpdir/out.json" &
             child=$!
+            start_sampler "$child"
             wait "$child"
             rc=$?
             child=
+            stop_sampler
             set -e
             json=$(cat "$tmpdir/out.json")
-            run_meta="\"run\":$r,\"swap_backing\":\"$swap_backing\",\"loadavg_before\":$load_before"
+            run_meta="\"run\":$r,\"swap_backing\":\"$swap_backing\",\"loadavg_before\":$load_before,\"swap_file_cached_start_bytes\":$cached_before,\"swap_file_cached_max_bytes\":$(swap_cache_max)"
             remove_cgroup
             if [[ -z $json ]]; then
                 emit "{$meta,$run_meta,\"ok\":false,\"error\":\"usemem exited $rc without output\"}"
