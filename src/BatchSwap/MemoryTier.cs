@@ -268,6 +268,7 @@ public sealed class MemoryTier : IDisposable
             new("pool_limit_bytes", _zswap.MaxPoolPages * PageSize.Bytes),
             new("same_filled_pages", _zswap.SameFilledPages),
             new("stored_incompressible_pages", _zswap.IncompressiblePages),
+            new("zswap_retained_pages", _zswap.RetainedPages),
             new("resident_pages", resident),
             new("charged_bytes", charged),
             new("free_pages", _arena.FreePages),

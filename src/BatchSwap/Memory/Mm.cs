@@ -158,7 +158,27 @@ internal sealed unsafe class Mm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NoteWrite(int head)
     {
-        if ((Arena.Frame(head).Flags & FolioFlags.Incompressible) != 0) ClearIncompressible(head);
+        ref PageFrame f = ref Arena.Frame(head);
+        if ((f.Flags & FolioFlags.Incompressible) != 0) ClearIncompressible(head);
+        if (Volatile.Read(ref f.Link) >= 0) DropRetainedCopy(head); // the copy on swap no longer matches the page
+    }
+
+    /// <summary>
+    /// Drops the retained copy of a resident page (its zswap entry or disk slot) and frees the slot. Whoever takes the
+    /// frame's link first owns the copy, so two writers, or a writer and teardown, never free it twice.
+    /// </summary>
+    private void DropRetainedCopy(int head)
+    {
+        int id = Interlocked.Exchange(ref Arena.Frame(head).Link, -1);
+        if (id < 0) return;
+        SwapDevice dev = Devices[SlotIds.Type(id)];
+        int slot = SlotIds.Offset(id);
+        bool locked = dev.LockSlot(slot, out ulong info);
+        Debug.Assert(locked, "a retained slot is always in use");
+        if (!locked) return;
+        Zswap.Invalidate(dev, slot, info);
+        dev.Free(slot, 1);
+        _counters.Add(Counter.SwapRetainedInvalidated);
     }
 
     private void ClearIncompressible(int head)
@@ -238,8 +258,8 @@ internal sealed unsafe class Mm
     /// <summary>
     /// Swap-in: the faulting page and, when the region's accesses look sequential, its swapped-out neighbours in an
     /// aligned window of up to 2^vm.page-cluster pages (VMA readahead) come in together, each into a new order-0
-    /// folio: disk slots in one vectored read a run, zswap entries decompressed as one batch. Loads are exclusive:
-    /// each slot is freed once its page is mapped.
+    /// folio: disk slots in one submission of runs, zswap entries decompressed as one batch. Each page keeps its slot
+    /// and copy until it is written (<c>zswap.exclusive_loads=N</c>, the default), or frees them once it is mapped (Y).
     /// </summary>
     private void SwapIn(Region region, long page, ulong entry)
     {
@@ -301,6 +321,7 @@ internal sealed unsafe class Mm
         Zswap.LoadBatch(reqs[..n]);
 
         LoadResult faulting = LoadResult.Ok;
+        bool retain = !Tunables.ExclusiveLoads;
         for (int i = 0; i < n; i++)
         {
             ref LoadRequest r = ref reqs[i];
@@ -315,10 +336,19 @@ internal sealed unsafe class Mm
             }
             InitFolio(heads[i], 0, region, pages[i]);
             if (pages[i] != page) Arena.Frame(heads[i]).Flags = FolioFlags.Readahead;
+            if (retain)
+            {
+                // The copy stays until the page is written; the slot is published unlocked.
+                Arena.Frame(heads[i]).Link = SlotIds.Make(r.Type, r.Slot);
+                Zswap.Retain(d, r.Slot, r.Info);
+            }
             Volatile.Write(ref *region.PteAddress(pages[i]), Pte.MakePresent(heads[i]));
             AddToLru(group, heads[i], active: false);
-            Zswap.Invalidate(d, r.Slot, r.Info);
-            d.Free(r.Slot, 1);
+            if (!retain)
+            {
+                Zswap.Invalidate(d, r.Slot, r.Info);
+                d.Free(r.Slot, 1);
+            }
         }
         _counters.Add(Counter.Pgmajfault);
         if (n > 1) _counters.Add(Counter.SwapRa, n - 1);
@@ -369,6 +399,7 @@ internal sealed unsafe class Mm
         f.Referenced = 0;
         f.Flags = FolioFlags.None;
         f.Prev = f.Next = -1;
+        f.Link = -1;
         Volatile.Write(ref f.Pin, 0);
     }
 
@@ -526,6 +557,7 @@ internal sealed unsafe class Mm
                 // entry may hold a pin for a moment (it drops it when its entry recheck fails): wait it out.
                 var spin = new SpinWait();
                 while (!TryFreeze(frame)) spin.SpinOnce();
+                if (f.Link >= 0) DropRetainedCopy(frame);
                 node.Free(frame, order);
                 group.Uncharge((long)PageSize.Bytes << order);
             }

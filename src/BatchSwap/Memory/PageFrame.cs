@@ -63,7 +63,10 @@ internal struct PageFrame
     public int Owner;
     /// <summary>Folio head: first virtual page of the folio in its region. Pool span first page: objects in use.</summary>
     public int Index;
-    /// <summary>Pool: the next frame of the span (-1 at the end).</summary>
+    /// <summary>
+    /// Pool: the next frame of the span (-1 at the end). Order-0 folio head: the slot id (<see cref="Swap.SlotIds"/>)
+    /// whose copy of the page is retained because it came back from swap and has only been read since, or -1.
+    /// </summary>
     public int Link;
     /// <summary>Order of the folio or free block (head/first frame only).</summary>
     public byte Order;

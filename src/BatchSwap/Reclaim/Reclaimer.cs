@@ -208,8 +208,15 @@ internal sealed unsafe class Reclaimer
                 }
                 f.Flags &= ~FolioFlags.Incompressible; // writeback is allowed again: zswap can keep it as-is
             }
+            // Came back from swap and only read since: its copy is still there, so it just goes (pgsteal_clean); if pool
+            // pressure dropped the copy, its slot is left for the store below.
+            int type = -1, offset = -1;
+            if (f.Link >= 0)
+            {
+                if (ReclaimClean(lruvec, head, direct, out type, out offset)) { reclaimed++; continue; }
+            }
             // Give it swap slots; none free: keep it.
-            if (!TryAllocateSwap(f.Order, node, firstDevice, out int type, out int offset))
+            if (offset < 0 && !TryAllocateSwap(f.Order, node, firstDevice, out type, out offset))
             {
                 _counters.Add(Counter.SwapFull);
                 _mm.Unfreeze(head);
@@ -363,6 +370,34 @@ internal sealed unsafe class Reclaimer
         f.Flags = FolioFlags.None;
         region.ExitUse();
         return pages;
+    }
+
+    /// <summary>
+    /// Reclaims a frozen order-0 folio whose page is still retained on swap: the slot becomes its swap entry again and
+    /// the frame is freed, with nothing compressed or written. False when the copy was dropped under pool pressure:
+    /// gives its slot (locked, empty) for the page to be stored into.
+    /// </summary>
+    private bool ReclaimClean(LruVec lruvec, int head, bool direct, out int type, out int offset)
+    {
+        ref PageFrame f = ref _arena.Frame(head);
+        int id = Interlocked.Exchange(ref f.Link, -1); // frozen: no writer can race, but the link is taken the one way
+        type = SlotIds.Type(id);
+        offset = SlotIds.Offset(id);
+        SwapDevice dev = _mm.Devices[type];
+        bool locked = dev.LockSlot(offset, out ulong info);
+        System.Diagnostics.Debug.Assert(locked, "a retained slot is always in use");
+        if (!_zswap.ReuseRetained(dev, offset, info)) return false;
+
+        Region region = _mm.RegionById(f.Owner)!;
+        Volatile.Write(ref *region.PteAddress(f.Index), Pte.MakeSwap(type, offset));
+        f.Flags = FolioFlags.None;
+        region.ExitUse();
+        lruvec.Node.Free(head, 0);
+        lruvec.Group.Uncharge(PageSize.Bytes);
+        _counters.Add(Counter.Pgsteal);
+        _counters.Add(Counter.PgstealClean);
+        _counters.Add(direct ? Counter.PgstealDirect : Counter.PgstealKswapd);
+        return true;
     }
 
     /// <summary>

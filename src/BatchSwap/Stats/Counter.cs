@@ -31,6 +31,13 @@ public enum Counter
     PgstealDirect,
     /// <summary>Pages reclaimed by the background reclaimer (pgsteal_kswapd).</summary>
     PgstealKswapd,
+    /// <summary>
+    /// Pages reclaimed without compressing or writing anything: they came back from swap, were only read, and their
+    /// copy was still there (pgsteal_clean; the swap cache's clean-page rule).
+    /// </summary>
+    PgstealClean,
+    /// <summary>Retained copies dropped because their resident page was written (swap_retained_invalidated).</summary>
+    SwapRetainedInvalidated,
     /// <summary>Pages moved to the active list (pgactivate).</summary>
     Pgactivate,
     /// <summary>Pages moved from the active to the inactive list (pgdeactivate).</summary>
@@ -69,6 +76,8 @@ public enum Counter
     RejectCompressPoorSkipped,
     /// <summary>Stores rejected because the pool could not allocate memory (reject_alloc_fail).</summary>
     RejectAllocFail,
+    /// <summary>Retained copies of resident pages dropped to shrink the pool, before anything was written back (zswap_retained_dropped).</summary>
+    ZswapRetainedDropped,
     /// <summary>Writeback attempts that failed (reject_reclaim_fail).</summary>
     RejectReclaimFail,
     /// <summary>Stores rejected because the pool was at its limit (pool_limit_hit).</summary>

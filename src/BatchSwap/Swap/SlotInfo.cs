@@ -27,6 +27,12 @@ internal enum SlotFlags : byte
     /// trying to compress a folio that zswap then rejected, and the page-I/O layer writes it without hashing again.
     /// </summary>
     Summed = 128,
+    /// <summary>
+    /// The same bit on a published slot (never in a pageout): a resident folio still holds this slot's copy of its page
+    /// (it came back and has only been read), so reclaiming it again only remaps it. With neither Zswap nor OnDisk, the
+    /// copy was dropped under pool pressure and only the slot is left for the folio.
+    /// </summary>
+    Retained = 128,
 }
 
 /// <summary>

@@ -53,7 +53,7 @@ public sealed class TunableSet
     [
         "vm.compress-batchsize", "vm.page-cluster", "zswap.enabled", "zswap.compressor",
         "zswap.max_pool_percent", "zswap.accept_threshold_percent", "zswap.shrinker_enabled",
-        "zswap.verify_checksums",
+        "zswap.verify_checksums", "zswap.exclusive_loads",
     ];
 
     /// <summary>
@@ -110,6 +110,15 @@ public sealed class TunableSet
     /// <summary>zswap.shrinker_enabled: write cold entries back before the pool reaches its cap.</summary>
     public bool ShrinkerEnabled { get => _shrinkerEnabled; set => _shrinkerEnabled = value; }
 
+    /// <summary>
+    /// zswap.exclusive_loads (Linux 6.5's parameter; mainline has since made every load exclusive): Y frees a page's
+    /// zswap entry or swap slot as soon as it is loaded. N (the default here) keeps the copy while the page is only
+    /// read, so that reclaiming it again frees the frame without compressing or writing (pgsteal_clean); a write
+    /// drops the copy, and pool pressure drops retained copies before it writes anything back.
+    /// </summary>
+    public bool ExclusiveLoads { get => _exclusiveLoads; set => _exclusiveLoads = value; }
+    private volatile bool _exclusiveLoads;
+
     /// <summary>zswap.verify_checksums: check each entry's and slot's checksum on load.</summary>
     public bool VerifyChecksums { get => _verifyChecksums; set => _verifyChecksums = value; }
 
@@ -124,6 +133,7 @@ public sealed class TunableSet
         "zswap.accept_threshold_percent" => AcceptThresholdPercent.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "zswap.shrinker_enabled" => YesNo(ShrinkerEnabled),
         "zswap.verify_checksums" => YesNo(VerifyChecksums),
+        "zswap.exclusive_loads" => YesNo(ExclusiveLoads),
         _ => throw Unknown(name),
     };
 
@@ -145,6 +155,7 @@ public sealed class TunableSet
             case "zswap.accept_threshold_percent": AcceptThresholdPercent = ParseInt("zswap.accept_threshold_percent", value, "[0, 100]"); break;
             case "zswap.shrinker_enabled": ShrinkerEnabled = ParseBool("zswap.shrinker_enabled", value); break;
             case "zswap.verify_checksums": VerifyChecksums = ParseBool("zswap.verify_checksums", value); break;
+            case "zswap.exclusive_loads": ExclusiveLoads = ParseBool("zswap.exclusive_loads", value); break;
             default: throw Unknown(name);
         }
     }

@@ -46,11 +46,14 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     // (type << 26 | offset), oldest at the head. Guarded by _lruLock. ----
     private readonly Lock _lruLock = new();
     // Global slot ids (the entry LRU's links, pool objects' owner words): swap type in the top bits, offset below.
-    private const int SlotIdShift = 26;
-    private static int SlotId(int type, int slot) => (type << SlotIdShift) | slot;
-    private static int SlotOf(int id) => id & ((1 << SlotIdShift) - 1);
-    private SwapDevice DeviceOf(int id) => _devices[id >> SlotIdShift];
-    private readonly int[] _lruHead = Enumerable.Repeat(-1, 256).ToArray(), _lruTail = Enumerable.Repeat(-1, 256).ToArray();
+    private const int SlotIdShift = SlotIds.Shift;
+    private static int SlotId(int type, int slot) => SlotIds.Make(type, slot);
+    private static int SlotOf(int id) => SlotIds.Offset(id);
+    private SwapDevice DeviceOf(int id) => _devices[SlotIds.Type(id)];
+    // List g is group g's entry LRU (writeback takes its head); list RetainedList + g holds group g's retained copies
+    // of resident pages, oldest first (dropped first under pool pressure, never written back).
+    private const int RetainedList = 256;
+    private readonly int[] _lruHead = Enumerable.Repeat(-1, 512).ToArray(), _lruTail = Enumerable.Repeat(-1, 512).ToArray();
     // Next group the pool shrinker writes back from.
     private int _shrinkRotor;
 
@@ -59,7 +62,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     private volatile bool _poolFull;
 
     // ---- gauges ----
-    private long _storedPages, _sameFilledPages, _incompressiblePages;
+    private long _storedPages, _sameFilledPages, _incompressiblePages, _retainedPages;
 
     public ZswapCache(PageArena arena, ZsPool pool, SwapDevice[] devices, Counters counters, TunableSet tunables,
         IBatchCompressor engines, BatchPool batches, MemoryGroup?[] groups, Faults.FaultInjector? faults, PageIo pageIo)
@@ -82,6 +85,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     public long SameFilledPages => Volatile.Read(ref _sameFilledPages);
     /// <summary>Pages stored as-is (stored_incompressible_pages).</summary>
     public long IncompressiblePages => Volatile.Read(ref _incompressiblePages);
+    /// <summary>Entries that are also resident: copies kept for pages that came back and were only read (zswap_retained_pages).</summary>
+    public long RetainedPages => Volatile.Read(ref _retainedPages);
     /// <summary>The pool.</summary>
     public ZsPool Pool => _pool;
     /// <summary>The engines.</summary>
@@ -390,10 +395,102 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// <summary>Drops a locked slot's zswap entry, if it has one (zswap_invalidate). The slot itself stays allocated.</summary>
     public void Invalidate(SwapDevice dev, int slot, ulong info)
     {
-        if ((SlotInfo.Flags(info) & SlotFlags.Zswap) == 0) return;
-        RemoveFromLru(dev.Type, slot, SlotInfo.Group(info));
+        SlotFlags flags = SlotInfo.Flags(info);
+        if ((flags & SlotFlags.Zswap) == 0) return;
+        bool retained = (flags & SlotFlags.Retained) != 0;
+        RemoveFromLru(dev.Type, slot, SlotInfo.Group(info) + (retained ? RetainedList : 0));
+        if (retained) Interlocked.Decrement(ref _retainedPages);
         Interlocked.Decrement(ref _storedPages);
         DropEntry(dev.Handle(slot), info);
+    }
+
+    // ================================================================ retained copies (the clean-page rule)
+
+    /// <summary>
+    /// Keeps a loaded slot's copy for the resident page it now backs (the slot is locked by the caller; this publishes
+    /// it unlocked): a zswap entry moves to its group's retained list, where pool pressure drops it before anything is
+    /// written back; a page on disk just stays there. Reclaiming the page again, unwritten, only remaps it
+    /// (<see cref="ReuseRetained"/>); a write drops the copy (<see cref="Invalidate"/>).
+    /// </summary>
+    public void Retain(SwapDevice dev, int slot, ulong info)
+    {
+        SlotFlags flags = SlotInfo.Flags(info);
+        if ((flags & SlotFlags.Zswap) != 0)
+        {
+            int group = SlotInfo.Group(info);
+            lock (_lruLock)
+            {
+                UnlinkLocked(dev, slot, SlotId(dev.Type, slot), group);
+                AddToLruLocked(RetainedList + group, dev.Type, slot, 1);
+            }
+            Interlocked.Increment(ref _retainedPages);
+        }
+        dev.SetInfo(slot, SlotInfo.WithFlags(info, (flags | SlotFlags.Retained) & ~SlotFlags.Locked));
+    }
+
+    /// <summary>
+    /// Reclaim of a clean resident page whose copy was retained (the slot is locked by the caller): when the copy is
+    /// still there, the slot becomes the page's swap entry again — a zswap entry goes back on its group's LRU — and is
+    /// published unlocked; true. False when pool pressure dropped the copy: the slot is left locked and empty
+    /// (<c>Used | Locked</c>), for the caller to store the page into as a fresh one.
+    /// </summary>
+    public bool ReuseRetained(SwapDevice dev, int slot, ulong info)
+    {
+        SlotFlags flags = SlotInfo.Flags(info);
+        if ((flags & (SlotFlags.Zswap | SlotFlags.OnDisk)) == 0)
+        {
+            dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.Locked, 0, 0, 0, 0));
+            return false;
+        }
+        if ((flags & SlotFlags.Zswap) != 0)
+        {
+            int group = SlotInfo.Group(info);
+            lock (_lruLock)
+            {
+                UnlinkLocked(dev, slot, SlotId(dev.Type, slot), RetainedList + group);
+                AddToLruLocked(group, dev.Type, slot, 1);
+            }
+            Interlocked.Decrement(ref _retainedPages);
+        }
+        dev.SetInfo(slot, SlotInfo.WithFlags(info, flags & ~(SlotFlags.Retained | SlotFlags.Locked)));
+        return true;
+    }
+
+    /// <summary>
+    /// Drops up to <paramref name="max"/> of a group's retained copies, oldest first: their pool objects are freed at
+    /// once, with no I/O (the pages are resident). Each slot stays with its folio, empty. Returns copies dropped.
+    /// </summary>
+    private int DropRetained(int groupId, int max)
+    {
+        Span<int> ids = stackalloc int[32];
+        Span<ulong> infos = stackalloc ulong[32];
+        int dropped = 0;
+        while (dropped < max)
+        {
+            int n = TakeOldest(RetainedList + groupId, ids[..Math.Min(ids.Length, max - dropped)], infos);
+            if (n == 0) break;
+            for (int i = 0; i < n; i++)
+            {
+                SwapDevice dev = DeviceOf(ids[i]);
+                int slot = SlotOf(ids[i]);
+                DropEntry(dev.Handle(slot), infos[i]);
+                dev.Handle(slot) = 0;
+                dev.SetInfo(slot, SlotInfo.Make(SlotFlags.Used | SlotFlags.Retained, SlotInfo.Group(infos[i]), 0, 0, 0));
+            }
+            Interlocked.Add(ref _retainedPages, -n);
+            Interlocked.Add(ref _storedPages, -n);
+            dropped += n;
+        }
+        if (dropped > 0) _counters.Add(Counter.ZswapRetainedDropped, dropped);
+        return dropped;
+    }
+
+    /// <summary>Drops retained copies of every group, oldest first per group, until the pool is at most <paramref name="targetPages"/>.</summary>
+    private void DropRetainedTo(long targetPages)
+    {
+        if (Volatile.Read(ref _retainedPages) == 0) return;
+        for (int g = 0; g < _groups.Length && _groups[g] is not null && _pool.Pages > targetPages; g++)
+            while (_pool.Pages > targetPages && DropRetained(g, 32) > 0) { }
     }
 
     /// <summary>Frees an entry's pool object and its charge (not its LRU place or stored count).</summary>
@@ -475,6 +572,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     {
         int written = 0;
         long target = AcceptThresholdPages;
+        // Copies of resident pages go first: dropping them frees pool memory without any I/O.
+        DropRetainedTo(target);
         int groups = 0;
         while (groups < _groups.Length && _groups[groups] is not null) groups++; // groups are made in id order, never removed
         int idle = 0;
@@ -555,7 +654,9 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// </summary>
     public int WritebackForGroup(MemoryGroup group)
     {
-        if (!group.WritebackEnabled) return 0;
+        // Copies of resident pages go first: they free the group's pool charge without any I/O.
+        int dropped = DropRetained(group.Id, 32);
+        if (dropped > 0 || !group.WritebackEnabled) return dropped;
         long t0 = Stopwatch.GetTimestamp();
         int n = WritebackBatch(group.Id);
         _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);

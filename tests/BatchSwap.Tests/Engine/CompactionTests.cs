@@ -17,6 +17,8 @@ public sealed class CompactionTests
             BackgroundReclaim = kswapd,
             ZswapShrinkWorker = kswapd,
             SwapDevices = [new SwapDeviceOptions()],
+            // Exclusive loads: each read frees its pool object, which is what fragments the pool here.
+            Tunables = new Dictionary<string, string> { ["zswap.exclusive_loads"] = "Y" },
         });
 
     private static void WriteAll(Region r, int seed)
