@@ -263,6 +263,7 @@ internal sealed unsafe class Mm
     /// </summary>
     private void SwapIn(Region region, long page, ulong entry)
     {
+        if (region.Order > 0 && SwapInLarge(region, page, entry)) return;
         int window = NextReadaheadWindow(region, page);
         Span<LoadRequest> reqs = stackalloc LoadRequest[MaxReadahead];
         Span<long> pages = stackalloc long[MaxReadahead];
@@ -351,9 +352,84 @@ internal sealed unsafe class Mm
             }
         }
         _counters.Add(Counter.Pgmajfault);
+        _counters.Add(Counter.SwpinOrder0, n - (faulting != LoadResult.Ok ? 1 : 0));
         if (n > 1) _counters.Add(Counter.SwapRa, n - 1);
         if (faulting != LoadResult.Ok) throw new PageDataLostException(region, page, faulting);
     }
+
+    /// <summary>
+    /// Swap-in of a whole large folio: when the region's folios are large and every page of the aligned folio around
+    /// <paramref name="page"/> is swapped out, they come back as one folio of the region's order (its pages loaded as
+    /// one batch), instead of 2^order order-0 folios that reclaim and the LRU would then handle one by one. Gives up
+    /// (false, nothing changed) when a page of the range is resident or busy, when the folio cannot be had without
+    /// falling back to order 0, or when any page fails to load: the order-0 path then takes the fault.
+    /// Large folios load exclusively: their copies are freed once mapped.
+    /// </summary>
+    private bool SwapInLarge(Region region, long page, ulong entry)
+    {
+        int order = region.Order;
+        int count = 1 << order;
+        long start = page & ~((long)count - 1);
+        if (start + count > region.PageCount) return false;
+        for (long q = start; q < start + count; q++)
+            if (!Pte.IsSwap(Volatile.Read(ref *region.PteAddress(q)))) return false;
+
+        MemoryGroup group = region.Group;
+        int got = order;
+        int head = AllocFolio(group, region.Node, ref got);
+        if (got != order)
+        {
+            FreeNewFolio(group, head, got);
+            return false;
+        }
+        LoadRequest[] reqs = t_largeRequests ??= new LoadRequest[1 << PageSize.MaxOrder];
+        int n = 0;
+        bool ok = true;
+        for (; n < count; n++)
+        {
+            long q = start + n;
+            ulong e = Volatile.Read(ref *region.PteAddress(q));
+            if (!Pte.IsSwap(e)) { ok = false; break; } // came in meanwhile
+            SwapDevice d = Devices[Pte.SwapType(e)];
+            int s = Pte.SwapOffset(e);
+            // The faulting page waits for its slot like the order-0 path; the others are taken only if free now.
+            bool locked = q == page && e == entry ? d.LockSlot(s, out ulong info) : d.TryLockSlot(s, out info);
+            if (!locked || Volatile.Read(ref *region.PteAddress(q)) != e)
+            {
+                if (locked) d.UnlockSlot(s);
+                ok = false;
+                break;
+            }
+            reqs[n] = new LoadRequest { Type = d.Type, Slot = s, Info = info, Frame = Arena.PageAddress(head + n) };
+        }
+        if (ok)
+        {
+            Zswap.LoadBatch(reqs.AsSpan(0, n));
+            for (int i = 0; i < n; i++) ok &= reqs[i].Result == LoadResult.Ok;
+        }
+        if (!ok)
+        {
+            for (int i = 0; i < n; i++) Devices[reqs[i].Type].UnlockSlot(reqs[i].Slot);
+            FreeNewFolio(group, head, order);
+            return false;
+        }
+
+        InitFolio(head, order, region, start);
+        for (int i = 0; i < count; i++) Volatile.Write(ref *region.PteAddress(start + i), Pte.MakePresent(head + i));
+        AddToLru(group, head, active: false);
+        for (int i = 0; i < count; i++)
+        {
+            SwapDevice d = Devices[reqs[i].Type];
+            Zswap.Invalidate(d, reqs[i].Slot, reqs[i].Info);
+            d.Free(reqs[i].Slot, 1);
+        }
+        _counters.Add(Counter.Pgmajfault);
+        _counters.Add(Counter.SwpinOrder0 + order);
+        return true;
+    }
+
+    // Requests of a large folio's swap-in (512 of them: too many for the stack), one array per faulting thread.
+    [ThreadStatic] private static LoadRequest[]? t_largeRequests;
 
     /// <summary>
     /// The readahead window for a fault at <paramref name="page"/>: it doubles (up to 2^vm.page-cluster) while faults

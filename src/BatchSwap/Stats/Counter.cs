@@ -154,6 +154,28 @@ public enum Counter
     ZswpoutOrder8,
     /// <summary>Order-9 (pmd-mappable) folios stored in zswap.</summary>
     ZswpoutOrder9,
+
+    // ---- swap-ins per folio order (mTHP stats' swpin) ----
+    /// <summary>Order-0 folios swapped in.</summary>
+    SwpinOrder0,
+    /// <summary>Order-1 folios swapped in whole.</summary>
+    SwpinOrder1,
+    /// <summary>Order-2 folios swapped in whole.</summary>
+    SwpinOrder2,
+    /// <summary>Order-3 folios swapped in whole.</summary>
+    SwpinOrder3,
+    /// <summary>Order-4 folios swapped in whole.</summary>
+    SwpinOrder4,
+    /// <summary>Order-5 folios swapped in whole.</summary>
+    SwpinOrder5,
+    /// <summary>Order-6 folios swapped in whole.</summary>
+    SwpinOrder6,
+    /// <summary>Order-7 folios swapped in whole.</summary>
+    SwpinOrder7,
+    /// <summary>Order-8 folios swapped in whole.</summary>
+    SwpinOrder8,
+    /// <summary>Order-9 (pmd-mappable) folios swapped in whole.</summary>
+    SwpinOrder9,
 }
 
 /// <summary>Kernel-style names of the counters.</summary>
@@ -179,6 +201,7 @@ public static class CounterNames
                 Counter.PsiSomeNs => "psi_some_ns",
                 Counter.PsiFullNs => "psi_full_ns",
                 >= Counter.ZswpoutOrder0 and <= Counter.ZswpoutOrder9 => $"zswpout_order{(int)c - (int)Counter.ZswpoutOrder0}",
+                >= Counter.SwpinOrder0 and <= Counter.SwpinOrder9 => $"swpin_order{(int)c - (int)Counter.SwpinOrder0}",
                 _ => ToSnake(c.ToString()),
             };
         }

@@ -146,10 +146,11 @@ internal sealed unsafe class PageIo
     /// </summary>
     public void Read(Span<LoadRequest> requests)
     {
-        const int Max = 1 << Tunables.TunableSet.MaxPageCluster;
-        Span<int> index = stackalloc int[Max], types = stackalloc int[Max], slots = stackalloc int[Max];
-        Span<nint> pages = stackalloc nint[Max];
-        Span<bool> ok = stackalloc bool[Max];
+        // At most a readahead window, or the pages of one large folio (512).
+        int max = requests.Length;
+        Span<int> index = stackalloc int[max], types = stackalloc int[max], slots = stackalloc int[max];
+        Span<nint> pages = stackalloc nint[max];
+        Span<bool> ok = stackalloc bool[max];
         int n = 0;
         for (int i = 0; i < requests.Length; i++)
         {
