@@ -8,37 +8,41 @@ namespace BatchSwap.Reclaim;
 /// </summary>
 /// <remarks>
 /// <para><b>The signal: wall nanoseconds per page of <see cref="Zswap.ZswapCache.StoreBatch"/></b> (the time already
-/// counted as <c>zswap_store_ns</c>, excluding writeback and compaction, which do not depend on the batch size). It is
-/// the time the reclaiming thread is held per page reclaimed: for direct reclaim, exactly its PSI stall (the store
-/// runs between <c>StallEnter</c> and <c>StallLeave</c>); for kswapd, what bounds how fast it frees frames. It takes
-/// in both sides of the trade-off the kernel reviewers asked about. What a batch gains: its jobs run in parallel on
-/// the engines that are idle, with the submitter working too, and the store's per-batch work (the LRU lock, the run's
-/// set-up) is shared. What it costs: handing jobs off (offers, waking a blocked engine, spinning for the last job an
-/// engine is finishing). The engines' idle share is in the signal already: <c>CpuEngines.HelpersFor</c> offers a
-/// batch only to engines on idle cores, so when the application's threads keep every core busy a batch runs on the
-/// submitter alone and shows no gain over batch 1, and when a hand-off costs more than the parallelism brings, the
-/// small sizes measure cheaper and the controller goes down to them, batch 1 included. A separate idle-share input
-/// would count the same thing twice.</para>
-/// <para><b>Comparisons in the same time.</b> Costs change with the data (same-filled pages cost nearly nothing,
-/// incompressible ones more) and with the load, so sizes are never compared across time: of every
-/// <see cref="ProbePeriod"/> folio lists, one runs at the next smaller size and one at the next larger (probes), the
-/// rest at the current size. Every <see cref="EpochLists"/> lists (an epoch), each of the three sizes' cost over
-/// the epoch (nanoseconds over pages, so lists of large folios weigh by their pages) is folded into its EWMA
-/// (weight 1/4; a size unmeasured for <see cref="StaleEpochs"/> epochs starts afresh from the new figure). Probes are
-/// only the two neighbours, which near the optimum cost little more than the current size: about 2 lists in 8 at a
-/// neighbour that is a few percent dearer.</para>
-/// <para><b>Hysteresis.</b> The size moves to a neighbour only when that neighbour's average is cheaper than the
-/// current one's by more than 1/<see cref="MarginDivisor"/> (about 3 %) in <see cref="EpochsToMove"/> epochs running,
-/// and both were measured (at least <see cref="MinPages"/> pages) in each: noise between sizes that cost the same
-/// does not make it flap. Climbing from 32 to 1 takes five moves, about 640 lists (well under a second of
-/// reclaim).</para>
+/// counted as <c>zswap_store_ns</c>, without the writeback and compaction that may follow it, which do not depend on
+/// the batch size). It is the time the reclaiming thread is held per page reclaimed: for direct reclaim, exactly its
+/// PSI stall (the store runs between <c>StallEnter</c> and <c>StallLeave</c>); for kswapd, what bounds how fast it
+/// frees frames. It takes in both sides of the trade-off the kernel reviewers asked about. What a batch gains: its
+/// jobs run in parallel on the engines that are idle, with the submitter working too, and the store's per-batch work
+/// (the LRU lock, the run's set-up) is shared. What it costs: handing jobs off (offers, waking a blocked engine,
+/// spinning for the last job an engine is finishing). The engines' idle share is in the signal already:
+/// <c>CpuEngines.HelpersFor</c> offers a batch only to engines on idle cores, so when the application's threads keep
+/// every core busy a batch runs on the submitter alone and shows no gain over batch 1, and when a hand-off costs more
+/// than the parallelism brings, the small sizes measure cheaper and the controller goes down to them, batch 1
+/// included. A separate idle-share input would count the same thing twice. Stores the pool refuses without
+/// compressing (zswap off, pool full) and a pmd-mappable folio stored alone say nothing about batching; the reclaimer
+/// leaves them out.</para>
+/// <para><b>Paired comparisons.</b> The cost of a page moves a lot with the data (same-filled pages cost nearly
+/// nothing, incompressible ones more) and with the load (a busy machine doubles it), far more than neighbouring sizes
+/// differ, so sizes are never compared across time. Of every <see cref="ProbePeriod"/> folio lists, one runs at the
+/// next smaller size and one at the next larger (probes), the rest at the current size. Every
+/// <see cref="EpochLists"/> lists (an epoch), each probed neighbour's cost over the epoch is divided by the current
+/// size's over the same epoch (nanoseconds over pages, so large folios weigh by their pages): what changed for all
+/// sizes at once cancels out. The relative difference, clamped to ±1/<see cref="ClampDivisor"/> so that one epoch with
+/// a stall in it (or the first calls' JIT) cannot outweigh the rest, is averaged per side with its variance: a plain
+/// average over the first epochs, then an EWMA (weight 1/<see cref="EwmaDivisor"/>, about the last 30 epochs).</para>
+/// <para><b>Hysteresis.</b> The size moves to a neighbour only when, over at least <see cref="MinEpochs"/> epochs,
+/// that neighbour has been cheaper on average by more than 1/<see cref="MarginDivisor"/> (about 3 %) and by more
+/// than twice the average's standard error: noise between sizes that cost the same does not make it flap, and a
+/// neighbour that is clearly cheaper wins in a few epochs. After a move both sides start afresh. Climbing from 32 to
+/// 1 takes five moves of at least <see cref="MinEpochs"/> epochs each, a few thousand lists (about a second of steady
+/// reclaim on two cores). Probes near the optimum cost little: two lists in eight at a neighbour a few percent
+/// dearer.</para>
 /// <para><b>Cost and safety.</b> Lock-free, nothing allocated: a list's start is one interlocked increment and a
-/// volatile read; a flush's measurement is one interlocked add (nanoseconds and pages packed in one word, so an epoch
-/// reads and resets both at once). The decision, once an epoch, runs in the thread that starts the epoch's last list,
-/// a few dozen arithmetic operations under a try-flag (never waited on). The size stays in [1, the engines'
+/// volatile read; a flush's measurement is one interlocked add (nanoseconds and pages packed in one word, so that an
+/// epoch reads and resets both at once). The decision, once an epoch, runs in the thread that starts the epoch's last
+/// list, a few dozen arithmetic operations under a try-flag (never waited on). The size stays in [1, the engines'
 /// limit]: a compressor that cannot batch (limit 1) leaves only batch 1, and the controller never moves. It starts at
-/// the limit (32 for the CPU engines, the measured best fixed size before it existed), so the worst it can do is
-/// what the measurements make it do.</para>
+/// the limit (32 for the CPU engines, the best fixed size measured before it existed).</para>
 /// </remarks>
 internal sealed class BatchSizeController
 {
@@ -46,14 +50,16 @@ internal sealed class BatchSizeController
     public const int ProbePeriod = 8;
     /// <summary>Folio lists between decisions (a power of two, a multiple of <see cref="ProbePeriod"/>).</summary>
     public const int EpochLists = 64;
-    /// <summary>Least pages a size must have been measured on in an epoch to be compared.</summary>
+    /// <summary>Least pages a size must have been measured on for an epoch's comparison (else its measurements carry over).</summary>
     public const int MinPages = 64;
-    /// <summary>A neighbour must be cheaper by more than 1/MarginDivisor of the current cost to count as cheaper.</summary>
+    /// <summary>A neighbour must be cheaper by more than 1/MarginDivisor of the current cost on average to be moved to.</summary>
     public const int MarginDivisor = 32;
-    /// <summary>Epochs running that a neighbour must be cheaper in before the size moves to it.</summary>
-    public const int EpochsToMove = 2;
-    /// <summary>Epochs after which a size's average is too old to blend with: its next figure replaces it.</summary>
-    public const int StaleEpochs = 4;
+    /// <summary>Least epochs a neighbour must have been compared in before the size moves to it.</summary>
+    public const int MinEpochs = 8;
+    /// <summary>The EWMA of a side's relative difference takes 1/EwmaDivisor of each new epoch's.</summary>
+    public const int EwmaDivisor = 16;
+    /// <summary>An epoch's relative difference counts as at most ±1/ClampDivisor (a stall or the first calls' JIT cannot outweigh many epochs).</summary>
+    public const int ClampDivisor = 2;
 
     // Where the probes fall in a cycle of ProbePeriod lists (apart, so that the two sides interleave).
     private const int ProbeSmallerPhase = 3, ProbeLargerPhase = 7;
@@ -63,10 +69,14 @@ internal sealed class BatchSizeController
     // Caps on one observation, so that a window word cannot overflow (one list holds at most 32 pmd folios, 2^14 pages).
     private const long MaxObservedNs = 1L << 32;
     private const int MaxObservedPages = 1 << 16;
+    // Pages a window may gather while it waits for a comparison (then all are dropped): far under 2^PagesBits, and
+    // under 2^(64 - PagesBits) ns at a few ms a page.
+    private const long MaxWaitingPages = 1 << 18;
     // Longs between windows, so that each sits on its own cache lines (the reclaiming threads add to them).
     private const int WindowStride = 16;
-    // Cost unit: 1/16 ns per page.
-    private const int CostShift = 4;
+    // The EWMA's weight, and the most samples its average is worth (for the standard error): (2 - a) / a.
+    private const double Alpha = 1.0 / EwmaDivisor;
+    private const double MaxEffectiveSamples = (2 - Alpha) / Alpha;
 
     // The candidate sizes, ascending: the powers of two under the limit, then the limit.
     private readonly int[] _sizes;
@@ -74,11 +84,10 @@ internal sealed class BatchSizeController
     private readonly sbyte[] _indexOf = new sbyte[Tunables.TunableSet.MaxCompressBatchSize + 1];
     // Index of the largest candidate.
     private readonly int _top;
-    // This epoch's measurements per candidate (at i * WindowStride): ns << PagesBits | pages. Added to lock-free.
+    // The measurements not yet compared, per candidate (at i * WindowStride): ns << PagesBits | pages. Added to lock-free.
     private readonly long[] _windows;
-    // Smoothed cost per candidate (1/16 ns per page), and the epoch it was last measured in (-1: never).
-    private readonly long[] _cost;
-    private readonly long[] _measuredIn;
+    // Each candidate's cost in its last comparison, ns per page (diagnostics); NaN until measured.
+    private readonly double[] _lastCost;
     // Counted on each change of the size, when given.
     private readonly Counters? _counters;
 
@@ -86,10 +95,10 @@ internal sealed class BatchSizeController
     private volatile int _current;
     // Folio lists started (drives probes and epochs).
     private long _lists;
-    // 1 while a thread decides.
+    // 1 while a thread decides; the fields below are that thread's.
     private int _deciding;
-    // The neighbour found cheaper in the last epochs, and in how many epochs running.
-    private int _streakIndex = -1, _streak;
+    // The smaller and the larger neighbour's relative difference to the current size.
+    private SideStats _smaller, _larger;
     // Times the size changed.
     private long _changes;
 
@@ -107,9 +116,8 @@ internal sealed class BatchSizeController
         Array.Fill(_indexOf, (sbyte)-1);
         for (int i = 0; i < _sizes.Length; i++) _indexOf[_sizes[i]] = (sbyte)i;
         _windows = new long[_sizes.Length * WindowStride];
-        _cost = new long[_sizes.Length];
-        _measuredIn = new long[_sizes.Length];
-        Array.Fill(_measuredIn, -1);
+        _lastCost = new double[_sizes.Length];
+        Array.Fill(_lastCost, double.NaN);
         _current = _top;
     }
 
@@ -131,7 +139,7 @@ internal sealed class BatchSizeController
     {
         if (_top == 0) return _sizes[0];
         long list = Interlocked.Increment(ref _lists);
-        if ((list & (EpochLists - 1)) == 0) TryDecide(list / EpochLists);
+        if ((list & (EpochLists - 1)) == 0) TryDecide();
         int cur = _current;
         int phase = (int)(list & (ProbePeriod - 1));
         if (phase == ProbeSmallerPhase && cur > 0) return _sizes[cur - 1];
@@ -142,30 +150,30 @@ internal sealed class BatchSizeController
     /// <summary>
     /// Reports one flush of a list begun with <see cref="ForList"/>: <paramref name="pages"/> pages compressed and
     /// stored in <paramref name="nanoseconds"/> at batch size <paramref name="batchSize"/>. Sizes that are not
-    /// candidates are ignored.
+    /// candidates, and negative times (a store refused without compressing), are ignored.
     /// </summary>
     public void Observe(int batchSize, int pages, long nanoseconds)
     {
-        if (pages <= 0 || nanoseconds < 0 || (uint)batchSize >= (uint)_indexOf.Length) return;
+        if (pages <= 0 || nanoseconds < 0 || _top == 0 || (uint)batchSize >= (uint)_indexOf.Length) return;
         int i = _indexOf[batchSize];
-        if (i < 0 || _top == 0) return;
+        if (i < 0) return;
         long word = (Math.Min(nanoseconds, MaxObservedNs) << PagesBits) | (long)Math.Min(pages, MaxObservedPages);
         Interlocked.Add(ref _windows[i * WindowStride], word);
     }
 
-    /// <summary>The smoothed cost of <paramref name="batchSize"/> in ns per page, or NaN if it was never measured (tests, diagnostics).</summary>
+    /// <summary>The cost of <paramref name="batchSize"/> in its last comparison, ns per page, or NaN if it was never compared (tests, diagnostics).</summary>
     public double CostOf(int batchSize)
     {
         int i = (uint)batchSize < (uint)_indexOf.Length ? _indexOf[batchSize] : -1;
-        return i < 0 || Volatile.Read(ref _measuredIn[i]) < 0 ? double.NaN : (double)Volatile.Read(ref _cost[i]) / (1 << CostShift);
+        return i < 0 ? double.NaN : Volatile.Read(ref _lastCost[i]);
     }
 
-    private void TryDecide(long epoch)
+    private void TryDecide()
     {
         if (Interlocked.CompareExchange(ref _deciding, 1, 0) != 0) return;
         try
         {
-            Decide(epoch);
+            Decide();
         }
         finally
         {
@@ -173,50 +181,75 @@ internal sealed class BatchSizeController
         }
     }
 
-    /// <summary>Folds the epoch's measurements of the current size and its neighbours into their averages, then moves if a neighbour has been cheaper long enough.</summary>
-    private void Decide(long epoch)
+    /// <summary>
+    /// Compares each neighbour measured enough since its last comparison with the current size over the same time,
+    /// adds the relative difference to that side's average, and moves to a side whose average says it is cheaper.
+    /// </summary>
+    private void Decide()
     {
         int cur = _current;
-        int lo = Math.Max(0, cur - 1), hi = Math.Min(_top, cur + 1);
-        for (int i = lo; i <= hi; i++) Fold(i, epoch);
-        if (_measuredIn[cur] != epoch) return; // too little reclaim this epoch to say anything: keep the streak
-
-        int best = -1;
-        long bestCost = _cost[cur] - _cost[cur] / MarginDivisor;
-        for (int i = lo; i <= hi; i++)
+        bool smaller = cur > 0 && WindowPages(cur - 1) >= MinPages;
+        bool larger = cur < _top && WindowPages(cur + 1) >= MinPages;
+        if ((!smaller && !larger) || WindowPages(cur) < MinPages)
         {
-            if (i == cur || _measuredIn[i] != epoch) continue;
-            if (_cost[i] < bestCost) { best = i; bestCost = _cost[i]; }
+            // Nothing to compare with: the current size's measurements wait for its neighbours'. Should those never
+            // come (every probe's store refused), the wait is bounded, so that a window word cannot overflow.
+            if (WindowPages(cur) > MaxWaitingPages)
+                for (int i = 0; i <= _top; i++) Interlocked.Exchange(ref _windows[i * WindowStride], 0);
+            return;
         }
-        if (best < 0) { _streak = 0; _streakIndex = -1; return; }
-        if (best == _streakIndex) _streak++;
-        else { _streakIndex = best; _streak = 1; }
-        if (_streak < EpochsToMove) return;
 
-        _streak = 0;
-        _streakIndex = -1;
-        // Measurements of other sizes from lists still in flight would belong to the old neighbourhood: drop them.
-        for (int i = 0; i <= _top; i++) if (i < best - 1 || i > best + 1) Interlocked.Exchange(ref _windows[i * WindowStride], 0);
-        _current = best;
+        double curCost = TakeCost(cur);
+        if (!(curCost > 0)) return;
+        if (smaller) _smaller.Add(TakeCost(cur - 1) / curCost - 1);
+        if (larger) _larger.Add(TakeCost(cur + 1) / curCost - 1);
+
+        int to = -1;
+        if (_smaller.SaysCheaper && (!_larger.SaysCheaper || _smaller.Mean <= _larger.Mean)) to = cur - 1;
+        else if (_larger.SaysCheaper) to = cur + 1;
+        if (to < 0) return;
+
+        // A new neighbourhood: its comparisons start afresh, and measurements of sizes outside it (from lists still in
+        // flight) are dropped.
+        _smaller = default;
+        _larger = default;
+        for (int i = 0; i <= _top; i++) if (i < to - 1 || i > to + 1) Interlocked.Exchange(ref _windows[i * WindowStride], 0);
+        _current = to;
         Interlocked.Increment(ref _changes);
         _counters?.Add(Counter.CompressBatchsizeChanges);
     }
 
-    /// <summary>Takes candidate <paramref name="i"/>'s window into its average when it holds enough pages; else leaves it to grow.</summary>
-    private void Fold(int i, long epoch)
+    private long WindowPages(int i) => Volatile.Read(ref _windows[i * WindowStride]) & PagesMask;
+
+    /// <summary>Empties candidate <paramref name="i"/>'s window; returns its cost, ns per page.</summary>
+    private double TakeCost(int i)
     {
-        ref long window = ref _windows[i * WindowStride];
-        long word = Interlocked.Exchange(ref window, 0);
-        long pages = word & PagesMask;
-        if (pages < MinPages)
+        long word = Interlocked.Exchange(ref _windows[i * WindowStride], 0);
+        double cost = (double)(word >>> PagesBits) / Math.Max(1, word & PagesMask);
+        Volatile.Write(ref _lastCost[i], cost);
+        return cost;
+    }
+
+    /// <summary>One side's comparisons: the average of (neighbour's cost / current cost - 1), its variance, and how many went in.</summary>
+    private struct SideStats
+    {
+        public double Mean;
+        public double Variance;
+        public int Count;
+
+        public void Add(double x)
         {
-            if (word != 0) Interlocked.Add(ref window, word);
-            return;
+            x = Math.Clamp(x, -1.0 / ClampDivisor, 1.0 / ClampDivisor);
+            // The plain mean and variance of the first samples, then exponentially weighted (West's incremental form):
+            // the first epoch alone, the one with the first calls in it, does not set the average.
+            double w = Math.Max(Alpha, 1.0 / ++Count);
+            double d = x - Mean;
+            Mean += w * d;
+            Variance = (1 - w) * (Variance + w * d * d);
         }
-        long cost = ((word >>> PagesBits) << CostShift) / pages;
-        long last = _measuredIn[i];
-        long avg = last >= 0 && epoch - last <= StaleEpochs ? _cost[i] + (cost - _cost[i]) / 4 : cost;
-        Volatile.Write(ref _cost[i], avg);
-        Volatile.Write(ref _measuredIn[i], epoch);
+
+        /// <summary>Compared long enough, cheaper than the margin, and cheaper by more than twice the average's standard error.</summary>
+        public readonly bool SaysCheaper =>
+            Count >= MinEpochs && Mean < -1.0 / MarginDivisor && Mean + 2 * Math.Sqrt(Variance / Math.Min(Count, MaxEffectiveSamples)) < 0;
     }
 }
