@@ -103,7 +103,7 @@ public sealed class MemoryTier : IDisposable
             if (_engines.MaxJobs < JobsPerBatch)
                 throw new ArgumentException($"the compression engines take {_engines.MaxJobs} jobs a run; the tier needs {JobsPerBatch}", nameof(compressors));
             // The batch limit is the engines': a compressor that cannot batch caps vm.compress-batchsize at 1.
-            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), _engines.MaxBatchFolios);
+            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), _engines.MaxBatchFolios, _counters);
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             _mm = new Mm(_arena, _devices, _counters, Tunables);
@@ -276,6 +276,7 @@ public sealed class MemoryTier : IDisposable
             new("swap_used_pages", swapUsed),
             new("slot_table_pages", slotTableFrames),
             new("compress_batchsize", Tunables.CompressBatchSize),
+            new("compress_batchsize_auto", Tunables.CompressBatchSizeAuto ? 1 : 0),
             new("swap_direct_io", SwapDirectIo ? 1 : 0),
             new("swap_io_in_flight", _pageIo.Depth.Now),
             new("swap_io_depth_max", _pageIo.Depth.Max),

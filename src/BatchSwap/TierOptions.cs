@@ -85,7 +85,11 @@ public sealed record TierOptions
     /// <summary>zswap.compressor at start.</summary>
     public string Compressor { get; init; } = "lz4";
 
-    /// <summary>vm.compress-batchsize at start (1 to 32; capped to what the compression engines can batch), or null for the default.</summary>
+    /// <summary>
+    /// vm.compress-batchsize at start, the manual override (1 to 32; capped to what the compression engines can batch),
+    /// or null for the default: automatic (<see cref="TunableSet.DefaultCompressBatchSizeAuto"/>), the size chosen while
+    /// running from the measured cost of stores. <see cref="Tunables"/> may also set it, to a number or "auto".
+    /// </summary>
     public int? CompressBatchSize { get; init; }
 
     /// <summary>Faults to inject (tests and --inject); none by default.</summary>
@@ -109,7 +113,7 @@ public sealed record TierOptions
         if (Compressor is null || !CodecRegistry.TryGet(Compressor, out _))
             throw new TunableException($"unknown compressor '{Compressor}'; accepted: {string.Join(", ", CodecRegistry.Names)}");
         if (CompressBatchSize is < 1 or > TunableSet.MaxCompressBatchSize)
-            throw new TunableException($"vm.compress-batchsize must be in [1, {TunableSet.MaxCompressBatchSize}], got {CompressBatchSize}");
+            throw new TunableException($"vm.compress-batchsize must be null (automatic) or in [1, {TunableSet.MaxCompressBatchSize}], got {CompressBatchSize}");
         ArgumentNullException.ThrowIfNull(Faults);
         Faults.Validate();
         if (SwapDevices is null) throw new ArgumentNullException(nameof(SwapDevices), "SwapDevices must be a list (empty for one temporary file)");

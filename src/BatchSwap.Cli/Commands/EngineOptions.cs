@@ -14,7 +14,7 @@ internal sealed class EngineOptions
     public Option<string?> Pages { get; } = new("--pages") { Description = "page image (.pages or .pages.zst); default: the built-in generator" };
     public Option<int> Seed { get; } = new("--seed") { Description = "seed of the built-in generator", DefaultValueFactory = _ => 1 };
     public Option<string> Compressor { get; } = new("--compressor") { Description = "zswap.compressor", DefaultValueFactory = _ => "lz4" };
-    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "vm.compress-batchsize, 1 to 32", DefaultValueFactory = _ => TunableSet.DefaultCompressBatchSize };
+    public Option<string> BatchSize { get; } = new("--batch-size") { Description = "vm.compress-batchsize: auto (chosen while running from the measured cost of stores) or 1 to 32", DefaultValueFactory = _ => TunableSet.DefaultCompressBatchSizeAuto ? TunableSet.AutoValue : TunableSet.DefaultCompressBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture) };
     public Option<int> Engines { get; } = new("--engines") { Description = "compression engine threads", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<int> Nodes { get; } = new("--nodes") { Description = "NUMA-like nodes", DefaultValueFactory = _ => 1 };
     public Option<int> SwapDevices { get; } = new("--swap-devices") { Description = "swap files (swap types) of equal priority", DefaultValueFactory = _ => 1 };
@@ -44,12 +44,17 @@ internal sealed class EngineOptions
     /// <summary>The validated run settings given on the command line.</summary>
     public RunSettings Read(ParseResult parse)
     {
-        var run = new RunSettings(UsememCommand.ParseSize(parse.GetValue(Limit)!, "--limit"), parse.GetValue(Compressor)!, parse.GetValue(BatchSize),
+        var run = new RunSettings(UsememCommand.ParseSize(parse.GetValue(Limit)!, "--limit"), parse.GetValue(Compressor)!, ParseBatchSize(parse.GetValue(BatchSize)!, "--batch-size"),
             parse.GetValue(Engines), parse.GetValue(Nodes), parse.GetValue(SwapDevices), UsememCommand.ParseSets(parse.GetValue(Set)),
             !parse.GetValue(NoKswapd), ParseFaults(parse.GetValue(Inject)!), parse.GetValue(SwapDir), ParseSwapIo(parse.GetValue(SwapIo)!));
         run.Validate();
         return run;
     }
+
+    /// <summary>Parses a vm.compress-batchsize value given to option <paramref name="name"/>: null for auto, else 1 to 32.</summary>
+    internal static int? ParseBatchSize(string text, string name) =>
+        TunableSet.TryParseCompressBatchSize(text, out int? size) ? size
+            : throw new CliError($"{name} must be {TunableSet.CompressBatchSizeAccepted}, got '{text}'");
 
     /// <summary>Parses --swap-io: true for direct I/O.</summary>
     internal static bool ParseSwapIo(string text) => text.Trim().ToLowerInvariant() switch

@@ -5,7 +5,8 @@ using BatchSwap.Tunables;
 namespace BatchSwap.Cli.Commands;
 
 /// <summary>The engine settings a workload command takes from its options, validated, and the tier they build.</summary>
-internal sealed record RunSettings(long LimitBytes, string Compressor, int BatchSize, int Engines, int Nodes, int SwapDevices,
+/// <param name="BatchSize">vm.compress-batchsize, or null for automatic.</param>
+internal sealed record RunSettings(long LimitBytes, string Compressor, int? BatchSize, int Engines, int Nodes, int SwapDevices,
     IReadOnlyDictionary<string, string> Sets, bool BackgroundReclaim = true, FaultPlan? Faults = null, string? SwapDir = null, bool SwapDirectIo = true)
 {
     /// <summary>Smallest limit with which reclaim can make progress: a pmd folio, the reserves, and page tables.</summary>
@@ -16,7 +17,7 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int Batch
     {
         if (LimitBytes < MinLimitBytes) throw new CliError($"--limit must be at least 8MiB for reclaim to make progress, got {LimitBytes} bytes");
         if (!CodecRegistry.TryGet(Compressor, out _)) throw new CliError($"--compressor: unknown compressor '{Compressor}'; accepted: {string.Join(", ", CodecRegistry.Names)}");
-        if (BatchSize is < 1 or > TunableSet.MaxCompressBatchSize) throw new CliError($"--batch-size must be in [1, {TunableSet.MaxCompressBatchSize}], got {BatchSize}");
+        if (BatchSize is < 1 or > TunableSet.MaxCompressBatchSize) throw new CliError($"--batch-size must be {TunableSet.CompressBatchSizeAccepted}, got {BatchSize}");
         if (Engines is < 0 or > 256) throw new CliError($"--engines must be in [0, 256], got {Engines}");
         if (Nodes is < 1 or > 64) throw new CliError($"--nodes must be in [1, 64], got {Nodes}");
         if (LimitBytes / Nodes < 4L << 20) throw new CliError($"--nodes {Nodes} leaves less than 4MiB per node of a {LimitBytes >> 20}MiB limit");

@@ -11,7 +11,8 @@ namespace BatchSwap.Cli.Commands;
 /// <summary>
 /// <c>batchswap sweep</c>: usemem at every combination of the listed batch sizes, codecs, folio orders, worker counts
 /// and limits, each repeated and reduced to its median, written to a results folder (JSON, CSV, markdown, plots).
-/// Batch size 1 is always swept so that each point's gain from batching is a ratio to a run of the same sweep.
+/// Batch size 1 is always swept so that each point's gain from batching is a ratio to a run of the same sweep; "auto"
+/// may be one of the batch sizes, so that the automatic choice is measured against every fixed size.
 /// </summary>
 internal static class SweepCommand
 {
@@ -19,7 +20,7 @@ internal static class SweepCommand
     {
         var load = new UsememCommand.LoadOptions();
         var engine = new EngineOptions();
-        var batchSizes = new Option<string>("--batch-sizes") { Description = "vm.compress-batchsize values to sweep (1 is always added as the baseline)", DefaultValueFactory = _ => "1,2,4,8,16,32" };
+        var batchSizes = new Option<string>("--batch-sizes") { Description = "vm.compress-batchsize values to sweep, 1 to 32 or auto (1 is always added as the baseline)", DefaultValueFactory = _ => "1,2,4,8,16,32" };
         var compressors = new Option<string?>("--compressors") { Description = "codecs to sweep, e.g. lz4,zstd,deflate; default: --compressor" };
         var orders = new Option<string?>("--orders") { Description = "folio orders to sweep, e.g. 0,9; default: --order" };
         var workersList = new Option<string?>("--workers-list") { Description = "worker counts to sweep, e.g. 1,2; default: --workers" };
@@ -41,7 +42,7 @@ internal static class SweepCommand
                 int repeats = parse.GetValue(repeat);
                 if (repeats is < 1 or > 100) throw new CliError($"--repeat must be in [1, 100], got {repeats}");
                 var axes = new SweepAxes(
-                    BatchSizes: ParseInts(parse.GetValue(batchSizes)!, "--batch-sizes").Append(1).Distinct().Order().ToArray(),
+                    BatchSizes: ParseBatchSizes(parse.GetValue(batchSizes)!),
                     Compressors: ParseList(parse.GetValue(compressors) ?? baseRun.Compressor, "--compressors").Select(s => s.ToLowerInvariant()).Distinct().ToArray(),
                     Orders: ParseInts(parse.GetValue(orders) ?? baseLoad.Order.ToString(CultureInfo.InvariantCulture), "--orders").Distinct().Order().ToArray(),
                     Workers: ParseInts(parse.GetValue(workersList) ?? baseLoad.Workers.ToString(CultureInfo.InvariantCulture), "--workers-list").Distinct().Order().ToArray(),
@@ -113,6 +114,14 @@ internal static class SweepCommand
         return parts;
     }
 
+    /// <summary>Parses --batch-sizes: sizes and "auto", with 1 added; ascending, auto last.</summary>
+    internal static int?[] ParseBatchSizes(string text) =>
+        ParseList(text, "--batch-sizes").Select(s => EngineOptions.ParseBatchSize(s, "--batch-sizes")).Append(1).Distinct()
+            .OrderBy(b => b ?? int.MaxValue).ToArray();
+
+    /// <summary>A batch size as the sweep writes it: the number, or "auto".</summary>
+    internal static string BatchLabel(int? batchSize) => batchSize?.ToString(CultureInfo.InvariantCulture) ?? Tunables.TunableSet.AutoValue;
+
     /// <summary>Parses a comma list of integers.</summary>
     internal static int[] ParseInts(string text, string name) =>
         ParseList(text, name).Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
@@ -120,7 +129,8 @@ internal static class SweepCommand
 }
 
 /// <summary>The values each swept parameter takes.</summary>
-internal sealed record SweepAxes(int[] BatchSizes, string[] Compressors, int[] Orders, int[] Workers, long[] Limits)
+/// <param name="BatchSizes">vm.compress-batchsize values; null is auto.</param>
+internal sealed record SweepAxes(int?[] BatchSizes, string[] Compressors, int[] Orders, int[] Workers, long[] Limits)
 {
     /// <summary>Every combination, batch size innermost so that each group's baseline (batch 1) runs first.</summary>
     public IEnumerable<SweepPoint> Points()
@@ -129,7 +139,7 @@ internal sealed record SweepAxes(int[] BatchSizes, string[] Compressors, int[] O
             foreach (int w in Workers)
                 foreach (int o in Orders)
                     foreach (string c in Compressors)
-                        foreach (int b in BatchSizes)
+                        foreach (int? b in BatchSizes)
                             yield return new SweepPoint(b, c, o, w, l);
     }
 
@@ -146,7 +156,7 @@ internal sealed record SweepParameter(string Name, string Title, string[] Values
 {
     public static IEnumerable<SweepParameter> All(SweepAxes a)
     {
-        yield return new("batch_size", "vm.compress-batchsize", a.BatchSizes.Select(Inv).ToArray(), p => Inv(p.BatchSize));
+        yield return new("batch_size", "vm.compress-batchsize", a.BatchSizes.Select(SweepCommand.BatchLabel).ToArray(), p => SweepCommand.BatchLabel(p.BatchSize));
         yield return new("compressor", "compressor", a.Compressors, p => p.Compressor);
         yield return new("order", "folio order", a.Orders.Select(Inv).ToArray(), p => Inv(p.Order));
         yield return new("workers", "workers", a.Workers.Select(Inv).ToArray(), p => Inv(p.Workers));
@@ -157,25 +167,28 @@ internal sealed record SweepParameter(string Name, string Title, string[] Values
 }
 
 /// <summary>One combination of swept parameters.</summary>
-internal sealed record SweepPoint(int BatchSize, string Compressor, int Order, int Workers, long LimitBytes)
+/// <param name="BatchSize">vm.compress-batchsize; null is auto.</param>
+internal sealed record SweepPoint(int? BatchSize, string Compressor, int Order, int Workers, long LimitBytes)
 {
-    public string Describe() => $"batch {BatchSize}, {Compressor}, order {Order}, {Workers} workers, limit {ByteSize.Format(LimitBytes)}";
+    public string Describe() => $"batch {SweepCommand.BatchLabel(BatchSize)}, {Compressor}, order {Order}, {Workers} workers, limit {ByteSize.Format(LimitBytes)}";
 
     /// <summary>The same point at batch size 1.</summary>
     public SweepPoint Baseline => this with { BatchSize = 1 };
 }
 
 /// <summary>A point's figures: the median over its runs of each one.</summary>
+/// <param name="FinalBatchSize">The batch size in force at the end of the run (the automatic choice then, for auto).</param>
+/// <param name="BatchSizeChanges">Times the automatic choice moved during the run (0 for a fixed size).</param>
 internal sealed record SweepPointResult(SweepPoint Point, double[] Throughputs, double ThroughputMiBps, double CompressionRatio,
     long Zswpout, long Zswpwb, long Pswpout, long Pswpin, double FaultP50Us, double FaultP99Us, double FaultP999Us, long FaultsTimed,
-    long Mismatches, double WallSeconds, string? Error)
+    long Mismatches, double WallSeconds, double FinalBatchSize, double BatchSizeChanges, string? Error)
 {
     /// <summary>Throughput over the same sweep's batch-size-1 point with the other parameters equal (NaN when that is missing).</summary>
     public double VsBatch1 { get; set; } = double.NaN;
 
     public static SweepPointResult FromRuns(SweepPoint p, List<UsememResult> runs, string? error)
     {
-        if (runs.Count == 0) return new(p, [], double.NaN, double.NaN, 0, 0, 0, 0, double.NaN, double.NaN, double.NaN, 0, 0, double.NaN, error);
+        if (runs.Count == 0) return new(p, [], double.NaN, double.NaN, 0, 0, 0, 0, double.NaN, double.NaN, double.NaN, 0, 0, double.NaN, double.NaN, double.NaN, error);
         return new(p,
             runs.Select(r => r.ThroughputMiBps).ToArray(),
             Median(runs.Select(r => r.ThroughputMiBps)),
@@ -190,6 +203,8 @@ internal sealed record SweepPointResult(SweepPoint Point, double[] Throughputs, 
             (long)Median(runs.Select(r => (double)r.FaultLatency.Count)),
             runs.Sum(r => r.Mismatches),
             Median(runs.Select(r => r.WallSeconds)),
+            Median(runs.Select(r => (double)r.Counters.Gauge("compress_batchsize"))),
+            Median(runs.Select(r => (double)r.Counters[Stats.Counter.CompressBatchsizeChanges])),
             error);
     }
 

@@ -15,7 +15,7 @@ internal sealed class OpsReport(string workload, string describe, IReadOnlyDicti
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     public string SummaryLine() => string.Create(Inv,
-        $"{workload}: {describe}, limit {ByteSize.Format(run.LimitBytes)}, {run.Compressor}, batch {tier.Tunables.CompressBatchSize}: " +
+        $"{workload}: {describe}, limit {ByteSize.Format(run.LimitBytes)}, {run.Compressor}, batch {ReportSections.BatchSize(tier)}: " +
         $"{result.OpsPerSecond:F0} ops/s, {result.ThroughputMiBps:F1} MiB/s, {result.WallSeconds:F2} s, mismatches {result.Mismatches}");
 
     public void WriteText(TextWriter w)

@@ -17,8 +17,13 @@ internal static class ReportSections
     {
         w.WriteLine(summaryLine);
         w.WriteLine(string.Create(Inv, $"  pages       {source.Description}"));
-        w.WriteLine(string.Create(Inv, $"  engines     {tier.EnginesDescription}, batch size {tier.Tunables.CompressBatchSize}"));
+        w.WriteLine(string.Create(Inv, $"  engines     {tier.EnginesDescription}, batch size {BatchSize(tier)}"));
     }
+
+    /// <summary>vm.compress-batchsize for a report: the size in force, "auto (now N)" when automatic.</summary>
+    public static string BatchSize(MemoryTier tier) => tier.Tunables.CompressBatchSizeAuto
+        ? string.Create(Inv, $"auto (now {tier.Tunables.CompressBatchSize})")
+        : tier.Tunables.CompressBatchSize.ToString(Inv);
 
     /// <summary>The zswap, swap and memory lines, then every counter.</summary>
     public static void WriteTier(TextWriter w, CounterSnapshot c, MemoryTier tier, long peakRss)
@@ -48,6 +53,7 @@ internal static class ReportSections
         j.WriteBoolean("direct_io", tier.SwapDirectIo);
         j.WriteNumber("swap_io_depth_max", c.Gauge("swap_io_depth_max"));
         j.WriteNumber("batch_size", tier.Tunables.CompressBatchSize);
+        j.WriteBoolean("batch_size_auto", tier.Tunables.CompressBatchSizeAuto);
         j.WriteString("compressor", run.Compressor);
     }
 

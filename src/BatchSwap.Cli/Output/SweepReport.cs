@@ -13,7 +13,8 @@ internal sealed class SweepReport(UsememOptions load, RunSettings run, string pa
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The CSV header; one row per point follows.</summary>
-    public const string CsvHeader = "batch_size,compressor,order,workers,limit_bytes,repeats,throughput_mibps,vs_batch1,compression_ratio,zswpout,zswpwb,pswpout,pswpin,fault_p50_us,fault_p99_us,fault_p99_9_us,faults_timed,mismatches,wall_s,error";
+    /// <remarks>batch_size is a number or "auto"; batch_size_final is the size in force at the end (the automatic choice then).</remarks>
+    public const string CsvHeader = "batch_size,compressor,order,workers,limit_bytes,repeats,throughput_mibps,vs_batch1,compression_ratio,zswpout,zswpwb,pswpout,pswpin,fault_p50_us,fault_p99_us,fault_p99_9_us,faults_timed,mismatches,wall_s,batch_size_final,batch_size_changes,error";
 
     public void WriteCsv(string path)
     {
@@ -22,7 +23,7 @@ internal sealed class SweepReport(UsememOptions load, RunSettings run, string pa
         {
             SweepPoint p = r.Point;
             sb.Append(string.Create(Inv,
-                $"{p.BatchSize},{p.Compressor},{p.Order},{p.Workers},{p.LimitBytes},{r.Throughputs.Length},{F(r.ThroughputMiBps, 2)},{F(r.VsBatch1, 3)},{F(r.CompressionRatio, 3)},{r.Zswpout},{r.Zswpwb},{r.Pswpout},{r.Pswpin},{F(r.FaultP50Us, 2)},{F(r.FaultP99Us, 2)},{F(r.FaultP999Us, 2)},{r.FaultsTimed},{r.Mismatches},{F(r.WallSeconds, 3)},"));
+                $"{SweepCommand.BatchLabel(p.BatchSize)},{p.Compressor},{p.Order},{p.Workers},{p.LimitBytes},{r.Throughputs.Length},{F(r.ThroughputMiBps, 2)},{F(r.VsBatch1, 3)},{F(r.CompressionRatio, 3)},{r.Zswpout},{r.Zswpwb},{r.Pswpout},{r.Pswpin},{F(r.FaultP50Us, 2)},{F(r.FaultP99Us, 2)},{F(r.FaultP999Us, 2)},{r.FaultsTimed},{r.Mismatches},{F(r.WallSeconds, 3)},{F(r.FinalBatchSize, 1)},{F(r.BatchSizeChanges, 1)},"));
             if (r.Error is not null) sb.Append('"').Append(r.Error.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
             sb.Append('\n');
         }
@@ -58,7 +59,10 @@ internal sealed class SweepReport(UsememOptions load, RunSettings run, string pa
         foreach (SweepPointResult r in results)
         {
             j.WriteStartObject();
-            j.WriteNumber("batch_size", r.Point.BatchSize);
+            if (r.Point.BatchSize is int b) j.WriteNumber("batch_size", b);
+            else j.WriteString("batch_size", SweepCommand.BatchLabel(null));
+            Num(j, "batch_size_final", r.FinalBatchSize, 1);
+            Num(j, "batch_size_changes", r.BatchSizeChanges, 1);
             j.WriteString("compressor", r.Point.Compressor);
             j.WriteNumber("order", r.Point.Order);
             j.WriteNumber("workers", r.Point.Workers);
@@ -88,7 +92,10 @@ internal sealed class SweepReport(UsememOptions load, RunSettings run, string pa
         j.WriteEndObject();
     }
 
-    /// <summary>The markdown table, one row per point; "× batch 1" is the throughput over the same sweep's batch-1 point.</summary>
+    /// <summary>
+    /// The markdown table, one row per point; "× batch 1" is the throughput over the same sweep's batch-1 point. An
+    /// automatic point's batch reads "auto → N", N the size in force at the end of its run.
+    /// </summary>
     public string MarkdownTable()
     {
         var sb = new StringBuilder();
@@ -99,7 +106,7 @@ internal sealed class SweepReport(UsememOptions load, RunSettings run, string pa
             SweepPoint p = r.Point;
             string tp = r.Error is null ? F(r.ThroughputMiBps, 1) : "failed";
             sb.Append(string.Create(Inv,
-                $"| {p.BatchSize} | {p.Compressor} | {p.Order} | {p.Workers} | {ByteSize.Format(p.LimitBytes)} | {tp} | {F(r.VsBatch1, 2)} | {F(r.CompressionRatio, 2)} | {r.Zswpout} | {r.Zswpwb} | {F(r.FaultP50Us, 1)} | {F(r.FaultP99Us, 1)} | {r.Mismatches} |\n"));
+                $"| {BatchCell(r)} | {p.Compressor} | {p.Order} | {p.Workers} | {ByteSize.Format(p.LimitBytes)} | {tp} | {F(r.VsBatch1, 2)} | {F(r.CompressionRatio, 2)} | {r.Zswpout} | {r.Zswpwb} | {F(r.FaultP50Us, 1)} | {F(r.FaultP99Us, 1)} | {r.Mismatches} |\n"));
         }
         return sb.ToString();
     }
@@ -107,6 +114,9 @@ internal sealed class SweepReport(UsememOptions load, RunSettings run, string pa
     /// <summary>The whole results.md: what was run, then the table.</summary>
     public string Markdown(string table) =>
         string.Create(Inv, $"# batchswap sweep\n\nusemem, {ByteSize.Format(load.SizePerWorker)} per worker, {load.Passes} passes, {AccessPattern.FormatOrder(load.Access)}, pages: {pages}, engines {run.Engines}; each point is the median of {repeats} run(s).\n\n") + table;
+
+    private static string BatchCell(SweepPointResult r) =>
+        r.Point.BatchSize is null && !double.IsNaN(r.FinalBatchSize) ? $"auto → {F(r.FinalBatchSize, 1)}" : SweepCommand.BatchLabel(r.Point.BatchSize);
 
     private static string F(double v, int digits) => double.IsNaN(v) ? "" : Math.Round(v, digits).ToString(Inv);
 

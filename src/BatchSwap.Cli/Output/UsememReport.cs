@@ -16,7 +16,7 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
 
     /// <summary>The one-line summary.</summary>
     public string SummaryLine() => string.Create(Inv,
-        $"usemem: {options.Workers} x {ByteSize.Format(options.SizePerWorker)}, limit {ByteSize.Format(run.LimitBytes)}, {options.Passes} passes, {AccessPattern.FormatOrder(options.Access)}, order {options.Order}, {run.Compressor}, batch {tier.Tunables.CompressBatchSize}: " +
+        $"usemem: {options.Workers} x {ByteSize.Format(options.SizePerWorker)}, limit {ByteSize.Format(run.LimitBytes)}, {options.Passes} passes, {AccessPattern.FormatOrder(options.Access)}, order {options.Order}, {run.Compressor}, batch {ReportSections.BatchSize(tier)}: " +
         $"{result.ThroughputMiBps:F1} MiB/s, {result.WallSeconds:F2} s, mismatches {result.Mismatches}");
 
     /// <summary>The summary, the key figures and every counter.</summary>

@@ -134,7 +134,10 @@ public static class Stress
             Thread.Sleep(20);
             switch (rng.Next(6))
             {
-                case 0: tier.Tunables.Set("vm.compress-batchsize", rng.Next(1, 33).ToString(CultureInfo.InvariantCulture)); break;
+                case 0:
+                    // One time in eight back to automatic, so that lists sized by the controller meet manual ones.
+                    tier.Tunables.Set("vm.compress-batchsize", rng.Next(8) == 0 ? "auto" : rng.Next(1, 33).ToString(CultureInfo.InvariantCulture));
+                    break;
                 case 1: tier.Tunables.Set("zswap.max_pool_percent", rng.Next(2, 40).ToString(CultureInfo.InvariantCulture)); break;
                 case 2: tier.Tunables.Set("zswap.shrinker_enabled", rng.Next(2) == 0 ? "Y" : "N"); break;
                 case 3: tier.Tunables.Set("zswap.enabled", rng.Next(5) == 0 ? "N" : "Y"); break;

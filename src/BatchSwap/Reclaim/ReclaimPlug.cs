@@ -35,6 +35,8 @@ internal sealed class ReclaimPlug
     private int _swapType, _node;
     // The batch size in force for this plug (vm.compress-batchsize when the list was started).
     private int _batchSize = 1;
+    // Whether the size came from the automatic choice, which wants the list's flushes measured.
+    private bool _measured;
 
     /// <summary>Folios in the plug.</summary>
     public int Count => _count;
@@ -45,10 +47,17 @@ internal sealed class ReclaimPlug
     /// <summary>The node of the folios in the plug.</summary>
     public int Node => _node;
 
-    /// <summary>Starts a new folio list with the given batch size.</summary>
-    public void Begin(int batchSize)
+    /// <summary>The batch size of the current folio list.</summary>
+    public int BatchSize => _batchSize;
+
+    /// <summary>Whether the list's size is the automatic choice's (<see cref="BatchSizeController.ForList"/>), whose flushes it measures.</summary>
+    public bool Measured => _measured;
+
+    /// <summary>Starts a new folio list with the given batch size; <paramref name="measured"/> when it came from the automatic choice.</summary>
+    public void Begin(int batchSize, bool measured = false)
     {
         _batchSize = Math.Clamp(batchSize, 1, _folios.Length);
+        _measured = measured;
         _count = 0;
     }
 

@@ -171,7 +171,10 @@ internal sealed unsafe class Reclaimer
         int node = lruvec.Node.Id;
         int reclaimed = 0;
         int firstDevice = Interlocked.Increment(ref _deviceRotor);
-        plug.Begin(_tunables.CompressBatchSize);
+        // vm.compress-batchsize = auto: the controller gives this list its size (the current choice or a probe) and
+        // measures its flushes; a manual size is taken as it is.
+        if (_tunables.CompressBatchSizeAuto) plug.Begin(_tunables.AutoBatchSize.ForList(), measured: true);
+        else plug.Begin(_tunables.CompressBatchSize);
 
         foreach (int head in folios)
         {
@@ -252,15 +255,17 @@ internal sealed unsafe class Reclaimer
         // Writes finished since the last flush free their folios first.
         int reclaimed = scratch.Writeback.Count > 0 ? Reap(scratch.Writeback, wait: false) : 0;
 
+        long storeNs;
         group.StallEnter();
         try
         {
-            _zswap.StoreBatch(batch, plug.Node, group);
+            storeNs = _zswap.StoreBatch(batch, plug.Node, group);
         }
         finally
         {
             group.StallLeave();
         }
+        if (plug.Measured) MeasureStore(plug, batch, reason, storeNs);
 
         PendingWrite? write = scratch.Writeback.Count == scratch.Writeback.Capacity ? null : scratch.Writeback.Next();
         if (write is null && HasRejected(batch))
@@ -276,6 +281,19 @@ internal sealed unsafe class Reclaimer
         reclaimed += FinishBatch(lruvec, batch, direct);
         plug.Clear();
         return reclaimed;
+    }
+
+    /// <summary>
+    /// Gives the automatic batch size the cost of a store of its list: nanoseconds over pages. Left out: a store the
+    /// pool refused without compressing (zswap off, pool full: nothing to say about batching), and a pmd-mappable folio
+    /// flushed alone (it is one batch of 512 pages whatever the size).
+    /// </summary>
+    private void MeasureStore(ReclaimPlug plug, Span<PageoutFolio> batch, FlushReason reason, long storeNs)
+    {
+        if (storeNs < 0 || (reason == FlushReason.PmdMappable && batch.Length == 1 && batch[0].Order >= PageSize.PmdOrder)) return;
+        int pages = 0;
+        foreach (ref PageoutFolio f in batch) pages += 1 << f.Order;
+        _tunables.AutoBatchSize.Observe(plug.BatchSize, pages, storeNs);
     }
 
     private static bool HasRejected(Span<PageoutFolio> batch)

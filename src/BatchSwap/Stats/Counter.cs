@@ -114,6 +114,8 @@ public enum Counter
     PlugFlushPmd,
     /// <summary>Plug flushes because the folio list ran dry.</summary>
     PlugFlushEnd,
+    /// <summary>Times the automatic vm.compress-batchsize moved to another size (see the compress_batchsize gauge).</summary>
+    CompressBatchsizeChanges,
 
     // ---- pressure stall information ----
     /// <summary>Nanoseconds during which at least one thread was stalled on reclaim (psi memory some).</summary>

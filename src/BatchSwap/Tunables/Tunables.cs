@@ -1,5 +1,6 @@
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
+using BatchSwap.Reclaim;
 
 namespace BatchSwap.Tunables;
 
@@ -13,14 +14,29 @@ public sealed class TunableSet
     /// <summary>Largest reclaim batch (SWAP_CLUSTER_MAX), the upper bound of vm.compress-batchsize.</summary>
     public const int MaxCompressBatchSize = 32;
 
+    /// <summary>The text of an automatic vm.compress-batchsize.</summary>
+    public const string AutoValue = "auto";
+
     /// <summary>Largest vm.page-cluster accepted (readahead of 2^N pages).</summary>
     public const int MaxPageCluster = 5;
 
-    /// <summary>The default of vm.compress-batchsize, chosen by measurement (see README).</summary>
+    /// <summary>
+    /// The manual vm.compress-batchsize before one is set (the best fixed size measured, see README), and the size the
+    /// automatic choice starts from.
+    /// </summary>
     public const int DefaultCompressBatchSize = 32;
 
-    // Folios per reclaim batch, [1, 32].
+    /// <summary>
+    /// Whether vm.compress-batchsize is automatic unless set. It is: the controller starts at
+    /// <see cref="DefaultCompressBatchSize"/>, the fixed default it replaces, and leaves it only on measurement (see
+    /// <see cref="BatchSizeController"/>), so a load where 32 is best keeps 32 but for the probes.
+    /// </summary>
+    public const bool DefaultCompressBatchSizeAuto = true;
+
+    // Folios per reclaim batch when set by hand, [1, 32].
     private volatile int _compressBatchSize = DefaultCompressBatchSize;
+    // vm.compress-batchsize = auto: the controller chooses.
+    private volatile bool _compressBatchSizeAuto = DefaultCompressBatchSizeAuto;
     // log2 of swap-in readahead pages, [0, MaxPageCluster].
     private volatile int _pageCluster = 3;
     // zswap on or off.
@@ -40,12 +56,15 @@ public sealed class TunableSet
 
     /// <param name="compressor">zswap.compressor at start.</param>
     /// <param name="maxBatchSupported">The most folios the compression engines can batch
-    /// (<see cref="Compression.Engines.IBatchCompressor.MaxBatchFolios"/>); vm.compress-batchsize is capped to it.</param>
-    internal TunableSet(ICodec compressor, int maxBatchSupported)
+    /// (<see cref="Compression.Engines.IBatchCompressor.MaxBatchFolios"/>); vm.compress-batchsize is capped to it,
+    /// the automatic choice included.</param>
+    /// <param name="counters">Where the automatic choice counts its changes, if anywhere.</param>
+    internal TunableSet(ICodec compressor, int maxBatchSupported, Stats.Counters? counters = null)
     {
         _compressor = compressor;
         _maxBatchSupported = Math.Clamp(maxBatchSupported, 1, MaxCompressBatchSize);
         if (_compressBatchSize > _maxBatchSupported) _compressBatchSize = _maxBatchSupported;
+        AutoBatchSize = new BatchSizeController(_maxBatchSupported, counters);
     }
 
     /// <summary>Every tunable's name, in display order.</summary>
@@ -57,21 +76,56 @@ public sealed class TunableSet
     ];
 
     /// <summary>
-    /// vm.compress-batchsize: folios per reclaim batch. Any value in [1, 32] is accepted (others throw), and the
-    /// value in force is capped to what the compression engines can batch (<see cref="CompressBatchSizeLimit"/>:
-    /// 1 for engines that cannot batch), as the kernel caps the batch to the compressor's: reading it back gives
-    /// the value in force, not the one set.
+    /// vm.compress-batchsize: folios per reclaim batch, the size in force. Setting it is the manual override (and turns
+    /// <see cref="CompressBatchSizeAuto"/> off): any value in [1, 32] is accepted (others throw), and the value in force
+    /// is capped to what the compression engines can batch (<see cref="CompressBatchSizeLimit"/>: 1 for engines that
+    /// cannot batch), as the kernel caps the batch to the compressor's: reading it back gives the value in force, not
+    /// the one set. When automatic, reading it gives the size the controller has chosen now.
     /// </summary>
     public int CompressBatchSize
     {
-        get => _compressBatchSize;
+        get => _compressBatchSizeAuto ? AutoBatchSize.Current : _compressBatchSize;
         set
         {
             if (value < 1 || value > MaxCompressBatchSize)
-                throw new TunableException($"vm.compress-batchsize must be in [1, {MaxCompressBatchSize}], got {value}");
+                throw new TunableException($"vm.compress-batchsize must be auto or in [1, {MaxCompressBatchSize}], got {value}");
             _compressBatchSize = Math.Min(value, _maxBatchSupported);
+            _compressBatchSizeAuto = false;
         }
     }
+
+    /// <summary>
+    /// vm.compress-batchsize = auto: the batch size is chosen while running, from the measured cost of stores
+    /// (<see cref="BatchSizeController"/>), within [1, <see cref="CompressBatchSizeLimit"/>]. Turning it off goes back
+    /// to the last size set by hand (<see cref="DefaultCompressBatchSize"/>, capped, if none was).
+    /// </summary>
+    public bool CompressBatchSizeAuto
+    {
+        get => _compressBatchSizeAuto;
+        set => _compressBatchSizeAuto = value;
+    }
+
+    /// <summary>The automatic choice of vm.compress-batchsize (it measures only while <see cref="CompressBatchSizeAuto"/> is on).</summary>
+    internal BatchSizeController AutoBatchSize { get; }
+
+    /// <summary>
+    /// Parses a vm.compress-batchsize value: "auto" (any case) gives null, an integer in [1, 32] gives itself. False for
+    /// anything else. The one place that says what the tunable accepts; the command line uses it too.
+    /// </summary>
+    public static bool TryParseCompressBatchSize(string text, out int? size)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string t = text.Trim();
+        size = null;
+        if (t.Equals(AutoValue, StringComparison.OrdinalIgnoreCase)) return true;
+        if (!int.TryParse(t, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int v)
+            || v < 1 || v > MaxCompressBatchSize) return false;
+        size = v;
+        return true;
+    }
+
+    /// <summary>What vm.compress-batchsize accepts, for error messages.</summary>
+    public static string CompressBatchSizeAccepted => $"auto or an integer in [1, {MaxCompressBatchSize}]";
 
     /// <summary>The largest vm.compress-batchsize these compression engines can use (1 when they cannot batch).</summary>
     public int CompressBatchSizeLimit => _maxBatchSupported;
@@ -125,7 +179,7 @@ public sealed class TunableSet
     /// <summary>Reads a tunable by its kernel name, as text.</summary>
     public string Get(string name) => Normalize(name) switch
     {
-        "vm.compress-batchsize" => CompressBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "vm.compress-batchsize" => CompressBatchSizeAuto ? AutoValue : CompressBatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "vm.page-cluster" => PageCluster.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "zswap.enabled" => YesNo(ZswapEnabled),
         "zswap.compressor" => Compressor.Name,
@@ -143,7 +197,12 @@ public sealed class TunableSet
         ArgumentNullException.ThrowIfNull(value);
         switch (Normalize(name))
         {
-            case "vm.compress-batchsize": CompressBatchSize = ParseInt("vm.compress-batchsize", value, $"[1, {MaxCompressBatchSize}]"); break;
+            case "vm.compress-batchsize":
+                if (!TryParseCompressBatchSize(value, out int? size))
+                    throw new TunableException($"vm.compress-batchsize must be {CompressBatchSizeAccepted}, got '{value}'");
+                if (size is int n) CompressBatchSize = n;
+                else CompressBatchSizeAuto = true;
+                break;
             case "vm.page-cluster": PageCluster = ParseInt("vm.page-cluster", value, $"[0, {MaxPageCluster}]"); break;
             case "zswap.enabled": ZswapEnabled = ParseBool("zswap.enabled", value); break;
             case "zswap.compressor":

@@ -103,12 +103,15 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     /// Stores the folios of a flushed plug: every page is compressed on the engines; each folio whose pages
     /// all found a place is <see cref="PageoutOutcome.Stored"/>, the others <see cref="PageoutOutcome.Rejected"/>
     /// (with their partial entries undone). The folios are frozen and still mapped; their slots are allocated.
+    /// Returns the nanoseconds spent compressing and storing (<see cref="Counter.ZswapStoreNs"/>; not the writeback or
+    /// compaction that may follow), or -1 when the batch was rejected without being compressed (zswap off, pool full).
     /// </summary>
-    public void StoreBatch(Span<PageoutFolio> folios, int node, MemoryGroup group)
+    public long StoreBatch(Span<PageoutFolio> folios, int node, MemoryGroup group)
     {
         long t0 = Stopwatch.GetTimestamp();
-        StoreBatchCore(folios, node, group);
-        _counters.Add(Counter.ZswapStoreNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+        bool compressed = StoreBatchCore(folios, node, group);
+        long storeNs = (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds;
+        _counters.Add(Counter.ZswapStoreNs, storeNs);
         if (_tunables.ShrinkerEnabled || (_poolFull && _shrinkThread is null))
         {
             t0 = Stopwatch.GetTimestamp();
@@ -120,14 +123,16 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             WakeShrinkWorker();
         }
         MaybeCompact();
+        return compressed ? storeNs : -1;
     }
 
-    private void StoreBatchCore(Span<PageoutFolio> folios, int node, MemoryGroup group)
+    /// <summary>The store itself; false when it rejected the batch without compressing it.</summary>
+    private bool StoreBatchCore(Span<PageoutFolio> folios, int node, MemoryGroup group)
     {
         if (!_tunables.ZswapEnabled || !AcceptsStores())
         {
             foreach (ref PageoutFolio f in folios) f.Outcome = PageoutOutcome.Rejected;
-            return;
+            return false;
         }
 
         JobBatch batch = Rent();
@@ -175,6 +180,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
             }
             Interlocked.Add(ref _storedPages, stored);
             _counters.Add(Counter.Zswpout, stored);
+            return true;
         }
         finally
         {

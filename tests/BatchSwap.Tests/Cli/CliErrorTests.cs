@@ -12,6 +12,7 @@ public sealed class CliErrorTests
     [InlineData("--compressor", "lzma", "accepted: lz4")]
     [InlineData("--batch-size", "0", "[1, 32]")]
     [InlineData("--batch-size", "33", "[1, 32]")]
+    [InlineData("--batch-size", "lots", "--batch-size must be auto or an integer in [1, 32], got 'lots'")]
     [InlineData("--workers", "0", "--workers")]
     [InlineData("--order", "10", "--order")]
     [InlineData("--access", "zigzag", "seq or rand")]
