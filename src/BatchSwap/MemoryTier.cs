@@ -1,3 +1,4 @@
+using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
 using BatchSwap.Compression.Engines;
 using BatchSwap.Faults;
@@ -214,6 +215,17 @@ public sealed class MemoryTier : IDisposable
 
     /// <summary>Exceptions the compression engines contained while running jobs (injected engine-throws included).</summary>
     public long EngineExceptionsContained => (_engines as CpuEngines)?.ContainedExceptions ?? 0;
+
+    /// <summary>
+    /// Prices the engines' work on <paramref name="pages"/> (whole 4 KiB pages back to back), single-threaded, with the
+    /// tier's compressor (<c>zswap.compressor</c>) and checksum setting: what one compression job and one decompression
+    /// job cost per page, checksum and same-filled check included, as the engines run them. Up to
+    /// <paramref name="repetitions"/> timed passes, fewer when a slow codec would take much over a quarter of a second;
+    /// the median of each. Touches nothing of the tier's state; call it after a run, not during one.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="pages"/> is empty or not a whole number of pages.</exception>
+    public CodecPrice PriceCodec(ReadOnlySpan<byte> pages, int repetitions = 3) =>
+        CodecPricer.Price(Tunables.Compressor, Tunables.VerifyChecksums, pages, repetitions, TimeSpan.FromMilliseconds(250));
 
     /// <summary>The arena (tests check what of it is resident).</summary>
     internal PageArena Arena => _arena;

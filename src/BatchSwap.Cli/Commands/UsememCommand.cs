@@ -1,6 +1,7 @@
 using System.CommandLine;
 using BatchSwap.Cli.Output;
 using BatchSwap.Memory;
+using BatchSwap.Workloads.Metrics;
 using BatchSwap.Workloads.Workloads;
 using BatchSwap.Workloads.PageSources;
 using BatchSwap.Workloads.Units;
@@ -77,7 +78,9 @@ internal static class UsememCommand
                     stderr.Write(tier.Snapshot().ToVmstat());
                     throw;
                 }
-                var report = new UsememReport(opts, run, tier, source, result);
+                // Priced after the run, so that its wall time does not include the pricing.
+                CodecLimit codec = Usemem.MeasureCodecLimit(tier, source, opts, result);
+                var report = new UsememReport(opts, run, tier, source, result, codec);
                 if (parse.GetValue(quiet)) stdout.WriteLine(report.SummaryLine());
                 else report.WriteText(stdout);
                 string? jsonPath = parse.GetValue(json);

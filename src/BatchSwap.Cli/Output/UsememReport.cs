@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using BatchSwap.Cli.Commands;
 using BatchSwap.Stats;
+using BatchSwap.Workloads.Metrics;
 using BatchSwap.Workloads.Workloads;
 using BatchSwap.Workloads.PageSources;
 using BatchSwap.Workloads.Units;
@@ -9,7 +10,8 @@ using BatchSwap.Workloads.Units;
 namespace BatchSwap.Cli.Output;
 
 /// <summary>A usemem run's results as a usemem-style summary, a counter table, and JSON.</summary>
-internal sealed class UsememReport(UsememOptions options, RunSettings run, MemoryTier tier, IPageSource source, UsememResult result)
+/// <param name="codec">The run's codec limit, priced after the run (<see cref="Usemem.MeasureCodecLimit"/>).</param>
+internal sealed class UsememReport(UsememOptions options, RunSettings run, MemoryTier tier, IPageSource source, UsememResult result, CodecLimit codec)
 {
     private readonly long _peakRss = ProcessMemory.PeakRssBytes();
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -27,8 +29,16 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         w.WriteLine(string.Create(Inv, $"  time        fill {result.FillSeconds:F2} s, passes {result.PassSeconds:F2} s, wall {result.WallSeconds:F2} s"));
         w.WriteLine(string.Create(Inv, $"  throughput  {result.ThroughputMiBps:F1} MiB/s"));
         w.WriteLine($"  fault-in    {result.FaultLatency.Format()}");
+        w.WriteLine(CodecLine(codec));
         ReportSections.WriteTier(w, c, tier, _peakRss);
     }
+
+    /// <summary>
+    /// The codec-limit line: the fraction of wall time × cores the codec alone needed, then the jobs and their
+    /// single-threaded prices it is made of.
+    /// </summary>
+    internal static string CodecLine(CodecLimit c) => string.Create(Inv,
+        $"  codec limit {c.Fraction:F2} of {c.Cores} cores (compress {c.Compressions:N0} × {c.CompressNsPerPage / 1000:F2} µs, decompress {c.Decompressions:N0} × {c.DecompressNsPerPage / 1000:F2} µs)");
 
     /// <summary>Writes one JSON object with the results and every counter.</summary>
     public void WriteJson(string path)
@@ -44,6 +54,11 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
             j.WriteNumber("mismatches", result.Mismatches);
             j.WriteNumber("faults_timed", result.FaultLatency.Count);
             LatencyJson.Write(j, "fault_latency_us", result.FaultLatency);
+            j.WriteNumber("codec_limit_fraction", Math.Round(codec.Fraction, 4));
+            j.WriteNumber("codec_compress_ns_per_page", Math.Round(codec.CompressNsPerPage, 1));
+            j.WriteNumber("codec_decompress_ns_per_page", Math.Round(codec.DecompressNsPerPage, 1));
+            j.WriteNumber("codec_compressions", codec.Compressions);
+            j.WriteNumber("codec_decompressions", codec.Decompressions);
             ReportSections.WriteTierJson(j, c, tier, run, _peakRss);
             j.WriteNumber("workers", options.Workers);
             j.WriteNumber("size_per_worker_bytes", options.SizePerWorker);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BatchSwap.Compression;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Workloads.Metrics;
@@ -162,6 +163,45 @@ public static class Usemem
         {
             foreach (Region? r in regions) r?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The codec limit of a finished run (<see cref="Metrics.CodecLimit"/>): its compression and decompression jobs,
+    /// priced after the run on up to <paramref name="samplePages"/> of the pages it wrote, against its wall time on
+    /// <paramref name="cores"/> cores (default: <see cref="Environment.ProcessorCount"/>). Takes well under a second.
+    /// </summary>
+    public static CodecLimit MeasureCodecLimit(MemoryTier tier, IPageSource source, UsememOptions options, UsememResult result,
+        int samplePages = CodecLimit.DefaultSamplePages, int cores = 0)
+    {
+        ArgumentNullException.ThrowIfNull(tier);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentOutOfRangeException.ThrowIfLessThan(samplePages, 1);
+        long perWorker = options.SizePerWorker / PageSize.Bytes;
+        long n = source.PageCount;
+        long runPages = perWorker * options.Workers;
+        int count;
+        Func<int, long> pageOf;
+        if (perWorker >= n)
+        {
+            // Every worker wrote every source page (nearly equally often): spread the sample over the whole source.
+            // Striding over the run's pages instead would alias with the source's period and see only a few of them.
+            count = (int)Math.Min(samplePages, n);
+            pageOf = k => k * n / count;
+        }
+        else
+        {
+            // Each worker wrote a window of the source: spread the sample over the pages the run wrote.
+            count = (int)Math.Min(samplePages, runPages);
+            pageOf = k =>
+            {
+                long g = k * runPages / count;
+                return AccessPattern.FillSourcePage((int)(g / perWorker), g % perWorker, n);
+            };
+        }
+        CodecPrice price = CodecLimit.Price(tier, source, count, pageOf);
+        return CodecLimit.Of(result.Counters, price, result.WallSeconds, cores > 0 ? cores : Environment.ProcessorCount);
     }
 }
 

@@ -99,6 +99,20 @@ public enum Counter
     /// <summary>Pool objects compaction left in place because their slot was busy.</summary>
     ZswapCompactBusy,
 
+    // ---- engine work (what the codecs really ran) ----
+    /// <summary>
+    /// Compression jobs submitted to the engines (zswap_compress_jobs): every page of every stored batch, whatever its
+    /// outcome — stored, same-filled (hashed and checked, not compressed), rejected as reject_compress_poor, or failing
+    /// its folio afterwards (reject_alloc_fail, an earlier page's failure). Counted once per engine run.
+    /// </summary>
+    ZswapCompressJobs,
+    /// <summary>
+    /// Decompression jobs submitted to the engines (zswap_decompress_jobs): compressed entries loaded or written back,
+    /// failed ones included. Same-filled and as-is entries are filled or copied without the codec and are not counted.
+    /// Counted once per engine run.
+    /// </summary>
+    ZswapDecompressJobs,
+
     // ---- the seed's plug ----
     /// <summary>Batches stored by reclaim (one per plug flush).</summary>
     ReclaimBatches,

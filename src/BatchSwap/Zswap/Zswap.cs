@@ -157,7 +157,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                     batch.AddCompress(_arena.PageAddress(f.Head + page), codec);
                     if (++page == 1 << f.Order) { fi++; page = 0; }
                 }
-                _engines.Run(batch);
+                RunJobs(batch, Counter.ZswapCompressJobs);
                 for (int j = 0; j < batch.Count; j++)
                     CommitPage(ref batch.Jobs[j], ref folios[jobFolio[j]], jobPage[j], node, group, storeRaw, batch);
             }
@@ -383,7 +383,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     private void FinishDecompress(JobBatch batch, Span<LoadRequest> requests, Span<short> jobOf, int upTo)
     {
         if (batch.Count == 0) return;
-        _engines.Run(batch);
+        RunJobs(batch, Counter.ZswapDecompressJobs);
         for (int i = 0; i < upTo; i++)
         {
             if (jobOf[i] < 0) continue;
@@ -707,7 +707,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                     }
                 }
             }
-            _engines.Run(batch);
+            RunJobs(batch, Counter.ZswapDecompressJobs);
 
             // Entries whose pages decompressed go out through the page-I/O layer (runs of consecutive slots); a damaged
             // entry is kept, so that its load fails loudly too.
@@ -846,6 +846,18 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     }
 
     // ================================================================ batches
+
+    /// <summary>
+    /// Runs a batch on the engines and counts its jobs under <paramref name="jobs"/>: one add per run, so that reports
+    /// can price exactly the codec work the run did: zswpout misses the rejected stores the engines compressed, and
+    /// zswpin and zswpwb count same-filled and as-is entries, which are restored without the codec.
+    /// </summary>
+    private void RunJobs(JobBatch batch, Counter jobs)
+    {
+        if (batch.Count == 0) return;
+        _counters.Add(jobs, batch.Count);
+        _engines.Run(batch);
+    }
 
     private JobBatch Rent() => _batches.Rent();
 
