@@ -263,8 +263,10 @@ internal sealed unsafe class Mm
     /// </summary>
     private void SwapIn(Region region, long page, ulong entry)
     {
-        if (region.Order > 0 && SwapInLarge(region, page, entry)) return;
         int window = NextReadaheadWindow(region, page);
+        // A whole large folio comes back when it is no bigger than a readahead window, or when faults look sequential:
+        // under random faults a 2 MiB folio would bring 511 pages nobody asked for, and evict as many.
+        if (region.Order > 0 && (region.Order <= Tunables.PageCluster || window > 1) && SwapInLarge(region, page, entry)) return;
         Span<LoadRequest> reqs = stackalloc LoadRequest[MaxReadahead];
         Span<long> pages = stackalloc long[MaxReadahead];
         Span<int> heads = stackalloc int[MaxReadahead];
@@ -358,8 +360,8 @@ internal sealed unsafe class Mm
     }
 
     /// <summary>
-    /// Swap-in of a whole large folio: when the region's folios are large and every page of the aligned folio around
-    /// <paramref name="page"/> is swapped out, they come back as one folio of the region's order (its pages loaded as
+    /// Swap-in of a whole large folio: when the region's folios are large (and no bigger than a readahead window, or the
+    /// faults look sequential) and every page of the aligned folio around <paramref name="page"/> is swapped out, they come back as one folio of the region's order (its pages loaded as
     /// one batch), instead of 2^order order-0 folios that reclaim and the LRU would then handle one by one. Gives up
     /// (false, nothing changed) when a page of the range is resident or busy, when the folio cannot be had without
     /// falling back to order 0, or when any page fails to load: the order-0 path then takes the fault.
