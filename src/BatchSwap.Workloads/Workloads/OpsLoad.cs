@@ -118,7 +118,7 @@ public static class OpsLoad
                             {
                                 bool resident = r.IsResident(page);
                                 long t0 = Stopwatch.GetTimestamp();
-                                using PageLease lease = r.Pin(page);
+                                using ReadOnlyPageLease lease = r.PinReadOnly(page);
                                 long t = Stopwatch.GetTimestamp() - t0;
                                 ops.Record(t);
                                 if (!resident) faults.Record(t);

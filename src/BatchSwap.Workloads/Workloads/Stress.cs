@@ -254,8 +254,16 @@ public static class Stress
             else if (roll < 900) { Check(s, p, final: false); Ops[2]++; }
             else if (roll < 990)
             {
+                // Writable and read-only pins both: a writable pin drops a retained copy, a read-only one keeps it.
+                bool readOnly = (roll & 1) == 0;
                 Retry(() =>
                 {
+                    if (readOnly)
+                    {
+                        using ReadOnlyPageLease ro = r.PinReadOnly(p);
+                        if (!ro.Span.SequenceEqual(Expected(s, p))) Interlocked.Increment(ref _shared.Mismatches);
+                        return;
+                    }
                     using PageLease lease = r.Pin(p);
                     if (!lease.Span.SequenceEqual(Expected(s, p))) Interlocked.Increment(ref _shared.Mismatches);
                 });

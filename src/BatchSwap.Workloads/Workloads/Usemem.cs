@@ -116,7 +116,7 @@ public static class Usemem
                                 // A page found not resident is a fault-in: time the touch until the page is ours.
                                 bool resident = r.IsResident(i);
                                 long t0 = resident ? 0 : Stopwatch.GetTimestamp();
-                                using (PageLease lease = r.Pin(i))
+                                using (ReadOnlyPageLease lease = r.PinReadOnly(i))
                                 {
                                     if (!resident) faults.Record(Stopwatch.GetTimestamp() - t0);
                                     if (!lease.Span.SequenceEqual(source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)))) bad++;

@@ -88,6 +88,26 @@ public sealed unsafe class Region : IDisposable
     }
 
     /// <summary>
+    /// Pins page <paramref name="page"/> in memory for reading: its 4 KiB as a read-only span, without copying. The page
+    /// stays clean (a copy retained on swap stays valid), which a writable <see cref="Pin"/> cannot promise.
+    /// </summary>
+    public ReadOnlyPageLease PinReadOnly(long page)
+    {
+        CheckRange(page, 0, 0);
+        EnterUse();
+        try
+        {
+            int head = _mm.PinPage(this, page, out byte* address);
+            return new ReadOnlyPageLease(this, head, address);
+        }
+        catch
+        {
+            ExitUse();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Pins page <paramref name="page"/> in memory and gives direct access to its 4 KiB. Reclaim never takes a
     /// pinned page. Dispose the lease promptly: a pinned page cannot be reclaimed.
     /// </summary>

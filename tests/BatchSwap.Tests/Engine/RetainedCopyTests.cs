@@ -61,6 +61,30 @@ public sealed class RetainedCopyTests
     }
 
     [Fact]
+    public void AReadOnlyPinKeepsTheCopyAndAWritablePinDropsIt()
+    {
+        using MemoryTier tier = NewTier();
+        using Region r = tier.Allocate(32L << 20);
+        WriteAll(r, seed: 1);
+        Span<byte> want = stackalloc byte[4096];
+        for (long i = 0; i < r.PageCount; i++)
+        {
+            using ReadOnlyPageLease l = r.PinReadOnly(i);
+            TestPages.Fill(want, i, 1);
+            Assert.True(l.Span.SequenceEqual(want));
+        }
+        CounterSnapshot a = tier.Snapshot();
+        Assert.Equal(0, a[Counter.SwapRetainedInvalidated]);
+        Assert.True(a[Counter.PgstealClean] > 0);
+        for (long i = 0; i < r.PageCount; i += 2)
+        {
+            using PageLease l = r.Pin(i);
+        }
+        Assert.True(tier.Snapshot()[Counter.SwapRetainedInvalidated] > 0);
+        Assert.Equal(0, ReadAll(r, _ => 1));
+    }
+
+    [Fact]
     public void ExclusiveLoadsKeepNoCopy()
     {
         using MemoryTier tier = NewTier(exclusive: true);
