@@ -290,9 +290,15 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     }
 
     /// <summary>Whether the pool takes stores now: false from the moment it hits its cap until it falls under the accept threshold.</summary>
+    /// <summary>Pool frames a batch store may need (32 pages that do not compress, and their span tails).</summary>
+    private const int StoreHeadroomPages = 64;
+
     private bool AcceptsStores()
     {
         long max = MaxPoolPages;
+        // Retained copies of resident pages are room the pool can take back at once, without I/O: a full pool drops
+        // them (down to the accept threshold) before it turns a store away.
+        if (Volatile.Read(ref _retainedPages) > 0 && _pool.Pages >= max - StoreHeadroomPages) DropRetainedTo(AcceptThresholdPages);
         long pages = _pool.Pages;
         if (_poolFull)
         {
