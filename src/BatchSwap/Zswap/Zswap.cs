@@ -469,7 +469,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
     }
 
     /// <summary>
-    /// Drops up to <paramref name="max"/> of a group's retained copies, oldest first: their pool objects are freed at
+    /// Drops up to <paramref name="max"/> of a group's retained copies, newest first: their pool objects are freed at
     /// once, with no I/O (the pages are resident). Each slot stays with its folio, empty. Returns copies dropped.
     /// </summary>
     private int DropRetained(int groupId, int max)
@@ -479,7 +479,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         int dropped = 0;
         while (dropped < max)
         {
-            int n = TakeOldest(RetainedList + groupId, ids[..Math.Min(ids.Length, max - dropped)], infos);
+            // Newest first: the pages loaded longest ago are the next that reclaim takes, and their copies save the most.
+            int n = TakeOldest(RetainedList + groupId, ids[..Math.Min(ids.Length, max - dropped)], infos, newest: true);
             if (n == 0) break;
             for (int i = 0; i < n; i++)
             {
@@ -497,7 +498,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         return dropped;
     }
 
-    /// <summary>Drops retained copies of every group, oldest first per group, until the pool is at most <paramref name="targetPages"/>.</summary>
+    /// <summary>Drops retained copies of every group, newest first per group, until the pool is at most <paramref name="targetPages"/>.</summary>
     private void DropRetainedTo(long targetPages)
     {
         if (Volatile.Read(ref _retainedPages) == 0) return;
@@ -774,19 +775,20 @@ internal sealed unsafe class ZswapCache : IObjectOwners
         AddToLru(SlotInfo.Group(info), dev.Type, slot, 1);
     }
 
-    /// <summary>Takes up to ids.Length of the oldest entries off the LRU, locking each slot. Returns how many.</summary>
-    private int TakeOldest(int groupId, Span<int> ids, Span<ulong> infos)
+    /// <summary>Takes up to ids.Length of the oldest entries (the newest with <paramref name="newest"/>) off the list, locking each slot. Returns how many.</summary>
+    private int TakeOldest(int groupId, Span<int> ids, Span<ulong> infos, bool newest = false)
     {
         int n = 0;
         lock (_lruLock)
         {
-            int id = _lruHead[groupId];
+            int id = newest ? _lruTail[groupId] : _lruHead[groupId];
             int skipped = 0;
             while (id >= 0 && n < ids.Length && skipped < 64)
             {
                 SwapDevice dev = DeviceOf(id);
                 int slot = SlotOf(id);
-                int next = (int)(dev.Links(slot) >> 32);
+                ulong links = dev.Links(slot);
+                int next = newest ? (int)(uint)links : (int)(links >> 32);
                 if (!dev.TryLockSlot(slot, out ulong locked))
                 {
                     skipped++; // a fault or free holds it; it will leave the LRU itself
