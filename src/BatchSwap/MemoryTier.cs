@@ -105,6 +105,7 @@ public sealed class MemoryTier : IDisposable
                 throw new ArgumentException($"the compression engines take {_engines.MaxJobs} jobs a run; the tier needs {JobsPerBatch}", nameof(compressors));
             // The batch limit is the engines': a compressor that cannot batch caps vm.compress-batchsize at 1.
             Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), _engines.MaxBatchFolios, _counters);
+            Tunables.CompressBatchSizeAuto = options.CompressBatchSizeAuto;
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             _mm = new Mm(_arena, _devices, _counters, Tunables);

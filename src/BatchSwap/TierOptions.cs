@@ -86,11 +86,17 @@ public sealed record TierOptions
     public string Compressor { get; init; } = "lz4";
 
     /// <summary>
-    /// vm.compress-batchsize at start, the manual override (1 to 32; capped to what the compression engines can batch),
-    /// or null for the default: automatic (<see cref="TunableSet.DefaultCompressBatchSizeAuto"/>), the size chosen while
-    /// running from the measured cost of stores. <see cref="Tunables"/> may also set it, to a number or "auto".
+    /// vm.compress-batchsize at start, 1 to 32 (capped to what the compression engines can batch), or null for the
+    /// default (<see cref="TunableSet.DefaultCompressBatchSize"/>). <see cref="Tunables"/> may also set it, to a number or "auto".
     /// </summary>
     public int? CompressBatchSize { get; init; }
+
+    /// <summary>
+    /// vm.compress-batchsize = auto at start: the size is chosen while running from the measured cost of stores
+    /// (<c>BatchSizeController</c>). Off by default (<see cref="TunableSet.DefaultCompressBatchSizeAuto"/>); ignored
+    /// when <see cref="CompressBatchSize"/> is given.
+    /// </summary>
+    public bool CompressBatchSizeAuto { get; init; } = TunableSet.DefaultCompressBatchSizeAuto;
 
     /// <summary>Faults to inject (tests and --inject); none by default.</summary>
     public Faults.FaultPlan Faults { get; init; } = BatchSwap.Faults.FaultPlan.None;

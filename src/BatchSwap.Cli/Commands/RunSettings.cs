@@ -44,6 +44,7 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
                 Engines = Engines,
                 Compressor = Compressor,
                 CompressBatchSize = BatchSize,
+                CompressBatchSizeAuto = BatchSize is null,
                 SwapDevices = Enumerable.Range(0, SwapDevices).Select(_ => new SwapDeviceOptions(CapacityBytes: capacity)).ToArray(),
                 Tunables = Sets,
                 BackgroundReclaim = BackgroundReclaim,

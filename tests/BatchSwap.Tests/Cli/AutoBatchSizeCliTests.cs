@@ -28,9 +28,14 @@ public sealed class AutoBatchSizeCliTests
     }
 
     [Fact]
-    public void AutoIsTheDefaultAndANumberIsTheOverride()
+    public void ThirtyTwoIsTheDefaultAndAutoIsAskedFor()
     {
         (int code, string o, _) = CliHarness.Run("stat", "--limit", "12MiB", "--json");
+        Assert.Equal(0, code);
+        using (var doc = JsonDocument.Parse(o))
+            Assert.Equal("32", doc.RootElement.GetProperty("tunables").GetProperty("vm.compress-batchsize").GetString());
+
+        (code, o, _) = CliHarness.Run("stat", "--limit", "12MiB", "--json", "--batch-size", "auto");
         Assert.Equal(0, code);
         using (var doc = JsonDocument.Parse(o))
             Assert.Equal("auto", doc.RootElement.GetProperty("tunables").GetProperty("vm.compress-batchsize").GetString());

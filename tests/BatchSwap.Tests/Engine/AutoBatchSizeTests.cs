@@ -46,9 +46,11 @@ public sealed class AutoBatchSizeTests
     }
 
     [Fact]
-    public void AutoIsTheDefaultAndANumberOverridesIt()
+    public void AutoIsAskedForAndANumberOverridesIt()
     {
-        using var tier = new MemoryTier(new TierOptions { MemoryBytes = 8L << 20, Engines = 1 });
+        using (var plain = new MemoryTier(new TierOptions { MemoryBytes = 8L << 20, Engines = 1 }))
+            Assert.Equal("32", plain.Tunables.Get("vm.compress-batchsize")); // the default is the seed's fixed 32
+        using var tier = new MemoryTier(new TierOptions { MemoryBytes = 8L << 20, Engines = 1, CompressBatchSizeAuto = true });
         Assert.True(tier.Tunables.CompressBatchSizeAuto);
         Assert.Equal("auto", tier.Tunables.Get("vm.compress-batchsize"));
         Assert.Equal(TunableSet.DefaultCompressBatchSize, tier.Tunables.CompressBatchSize); // where the choice starts
@@ -74,7 +76,7 @@ public sealed class AutoBatchSizeTests
     [InlineData("33")]
     public void BadValuesNameAutoAndTheRange(string value)
     {
-        using var tier = new MemoryTier(new TierOptions { MemoryBytes = 8L << 20, Engines = 1 });
+        using var tier = new MemoryTier(new TierOptions { MemoryBytes = 8L << 20, Engines = 1, CompressBatchSizeAuto = true });
         TunableException e = Assert.Throws<TunableException>(() => tier.Tunables.Set("vm.compress-batchsize", value));
         Assert.Contains("auto", e.Message);
         Assert.Contains("[1, 32]", e.Message);
@@ -102,7 +104,7 @@ public sealed class AutoBatchSizeTests
     [Fact]
     public void AutoRoundTripsDataThroughZswap()
     {
-        using var tier = new MemoryTier(new TierOptions { MemoryBytes = 16L << 20, Engines = 2, BackgroundReclaim = false, ZswapShrinkWorker = false });
+        using var tier = new MemoryTier(new TierOptions { MemoryBytes = 16L << 20, Engines = 2, BackgroundReclaim = false, ZswapShrinkWorker = false, CompressBatchSizeAuto = true });
         Assert.True(tier.Tunables.CompressBatchSizeAuto);
         WriteAndCheck(tier, 48L << 20, seed: 5);
 
@@ -126,6 +128,7 @@ public sealed class AutoBatchSizeTests
             MemoryBytes = 16L << 20,
             BackgroundReclaim = false,
             ZswapShrinkWorker = false,
+            CompressBatchSizeAuto = true,
         }, jobs => engines = new InlineCompressor(jobs));
 
         Assert.True(tier.Tunables.CompressBatchSizeAuto);
