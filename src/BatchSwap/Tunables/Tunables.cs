@@ -28,7 +28,7 @@ public sealed class TunableSet
 
     /// <summary>
     /// Whether vm.compress-batchsize is automatic unless set. It is not yet: in the session-4 sweeps (seq and rand, 1 and
-    /// 2 workers, lz4 and deflate) automatic came within 5 % of the best fixed size in only 5 of 8 cases (0.87–1.15 of
+    /// 2 workers, lz4 and deflate) automatic came within 5 % of the best fixed size in only 3 of 8 cases (0.87–1.15 of
     /// fixed 32), so the seed's 32 stays the default and <c>auto</c> is the user's choice.
     /// </summary>
     public const bool DefaultCompressBatchSizeAuto = false;
