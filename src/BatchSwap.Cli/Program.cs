@@ -22,6 +22,7 @@ public static class Program
             OpsCommands.CreateZipf(stdout, stderr),
             OpsCommands.CreateReplay(stdout, stderr),
             CaptureCommand.Create(stdout, stderr),
+            PagesCommand.Create(stdout, stderr),
             StatCommand.Create(stdout, stderr),
             StressCommand.Create(stdout, stderr),
         };
