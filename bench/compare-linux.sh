@@ -28,6 +28,7 @@ force=0
 out=
 pairs=()
 bswap_sets=()
+bswap_pool_pct=
 swap_backing=loop
 swap_dir=/var/tmp
 build=1
@@ -50,6 +51,8 @@ usage: $0 [options]
   --limit SIZE             Linux's memory cgroup limit        (default $limit)
   --passes N               verification passes                (default $passes)
   --bswap-set NAME=VALUE   extra BatchSwap tunable, repeatable (e.g. zswap.enabled=N in disk mode)
+  --bswap-pool-percent N   equal/spill: BatchSwap's zswap.max_pool_percent, if above the share that holds Linux's pool
+                           (same limit, so the same footprint; the tier only splits it differently)
   --swap-backing loop|file Linux swap on a loop device or on the file (default $swap_backing)
   --swap-dir DIR           where both sides' swap files go    (default $swap_dir)
   --min-idle PCT           quiet: idle share over ${quiet_s} s at least this (default $min_idle)
@@ -73,6 +76,7 @@ while [[ $# -gt 0 ]]; do
     --limit) limit=$2; shift 2 ;;
     --passes) passes=$2; shift 2 ;;
     --bswap-set) bswap_sets+=("$2"); shift 2 ;;
+    --bswap-pool-percent) bswap_pool_pct=$2; shift 2 ;;
     --swap-backing) swap_backing=$2; shift 2 ;;
     --swap-dir) swap_dir=$2; shift 2 ;;
     --min-idle) min_idle=$2; shift 2 ;;
@@ -284,6 +288,9 @@ for acc in "${access_list[@]}"; do
                 continue
             fi
             read -r blimit bpct <<<"$derived"
+            # BatchSwap may give its pool a larger share of the same limit (never less than what holds Linux's pool):
+            # the footprint is the limit either way; how the tier splits it is its own tuning.
+            if [[ -n $bswap_pool_pct && $bpct != - ]] && (( bswap_pool_pct > bpct )); then bpct=$bswap_pool_pct; fi
             bargs=(usemem --workers "$workers" --size "$size" --limit "$blimit" --passes "$passes" --access "$acc"
                 --pages "$pages" --compressor "$bc" --quiet --json "$bj")
             [[ $bpct == - ]] || bargs+=(--set "zswap.max_pool_percent=$bpct")
