@@ -93,18 +93,8 @@ public sealed unsafe class Region : IDisposable
     /// </summary>
     public ReadOnlyPageLease PinReadOnly(long page)
     {
-        CheckRange(page, 0, 0);
-        EnterUse();
-        try
-        {
-            int head = _mm.PinPage(this, page, out byte* address);
-            return new ReadOnlyPageLease(this, head, address);
-        }
-        catch
-        {
-            ExitUse();
-            throw;
-        }
+        int head = PinForLease(page, writable: false, out byte* address);
+        return new ReadOnlyPageLease(this, head, address);
     }
 
     /// <summary>
@@ -113,13 +103,20 @@ public sealed unsafe class Region : IDisposable
     /// </summary>
     public PageLease Pin(long page)
     {
+        int head = PinForLease(page, writable: true, out byte* address);
+        return new PageLease(this, head, address);
+    }
+
+    /// <summary>Pins a page for a lease, holding a use of the region until the lease is disposed; a writable lease marks the page written.</summary>
+    private int PinForLease(long page, bool writable, out byte* address)
+    {
         CheckRange(page, 0, 0);
         EnterUse();
         try
         {
-            int head = _mm.PinPage(this, page, out byte* address);
-            _mm.NoteWrite(head); // the lease's span is writable
-            return new PageLease(this, head, address);
+            int head = _mm.PinPage(this, page, out address);
+            if (writable) _mm.NoteWrite(head); // the lease's span is writable
+            return head;
         }
         catch
         {

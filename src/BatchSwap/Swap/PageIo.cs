@@ -88,7 +88,7 @@ internal sealed unsafe class PageIo
     public void FinishFolioWrites(Span<PageoutFolio> folios, int groupId, SwapIoBatch io)
     {
         System.Diagnostics.Debug.Assert(io.IsComplete);
-        int run = 0, left = io.RunCount > 0 ? io.Runs[0].PageCount : 0;
+        var runs = new RunCursor(io);
         long written = 0, failed = 0;
         foreach (ref PageoutFolio f in folios)
         {
@@ -96,13 +96,8 @@ internal sealed unsafe class PageIo
             SwapDevice dev = _devices[f.SwapType];
             bool ok = true;
             int pages = 1 << f.Order;
-            for (int p = 0; p < pages; p++)
-            {
-                // Pages were added in folio order, so the runs cover them in the same order.
-                while (left == 0) left = io.Runs[++run].PageCount;
-                ok &= io.Runs[run].Ok;
-                left--;
-            }
+            // Pages were added in folio order, so the runs cover them in the same order.
+            for (int p = 0; p < pages; p++) ok &= runs.NextPageOk();
             if (!ok)
             {
                 f.Outcome = PageoutOutcome.Kept;
@@ -242,16 +237,28 @@ internal sealed unsafe class PageIo
             int t = order[d];
             SwapIoBatch io = batches[t]!;
             io.Wait();
-            int run = 0, left = io.Runs[0].PageCount;
+            var runs = new RunCursor(io);
             for (int i = 0; i < pages.Length; i++)
             {
                 if (types[i] != t) continue;
-                while (left == 0) left = io.Runs[++run].PageCount;
-                ok[i] = io.Runs[run].Ok;
-                left--;
+                ok[i] = runs.NextPageOk();
                 if (ok[i]) moved++;
             }
         }
         return moved;
+    }
+
+    /// <summary>Walks a completed batch's pages in the order they were added, giving each page's run result.</summary>
+    private struct RunCursor(SwapIoBatch io)
+    {
+        private int _run = -1, _left;
+
+        /// <summary>Whether the run holding the next page moved every byte.</summary>
+        public bool NextPageOk()
+        {
+            while (_left == 0) _left = io.Runs[++_run].PageCount;
+            _left--;
+            return io.Runs[_run].Ok;
+        }
     }
 }

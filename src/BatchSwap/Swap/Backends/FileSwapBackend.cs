@@ -67,7 +67,7 @@ internal sealed unsafe class FileSwapBackend : ISwapBackend, IRunTransfer
         else
         {
             bool existed = File.Exists(path);
-            fd = OpenNamed(path, direct, create: true, ref refused);
+            fd = OpenNamed(path, direct, ref refused);
             _path = path;
             _removeOnDispose = !existed;
             SwapFileNative.Fchmod(fd, 0x180); // 0600, also for a file that was there
@@ -115,14 +115,14 @@ internal sealed unsafe class FileSwapBackend : ISwapBackend, IRunTransfer
         if (err is not (SwapFileNative.EOpNotSupp or SwapFileNative.EIsDir or SwapFileNative.EInval)) throw Error(directory, err);
         // No O_TMPFILE here: a private name, unlinked as soon as it is open.
         string name = System.IO.Path.Combine(directory, $".batchswap-{Environment.ProcessId}-{Guid.NewGuid():N}.swap");
-        int named = OpenNamed(name, direct, create: true, ref refused, exclusive: true);
+        int named = OpenNamed(name, direct, ref refused, exclusive: true);
         SwapFileNative.Unlink(name);
         return named;
     }
 
-    private static int OpenNamed(string path, bool direct, bool create, ref string? refused, bool exclusive = false)
+    private static int OpenNamed(string path, bool direct, ref string? refused, bool exclusive = false)
     {
-        int flags = SwapFileNative.ORdwr | SwapFileNative.OCloexec | (create ? SwapFileNative.OCreat : 0) | (exclusive ? SwapFileNative.OExcl : 0);
+        int flags = SwapFileNative.ORdwr | SwapFileNative.OCloexec | SwapFileNative.OCreat | (exclusive ? SwapFileNative.OExcl : 0);
         if (direct && refused is null)
         {
             int fd = SwapFileNative.Open(path, flags | SwapFileNative.ODirect, 0x180);
