@@ -96,13 +96,7 @@ internal static unsafe class CodecPricer
             for (int i = 0; i < n; i++)
             {
                 ref PageJob j = ref jobs[i];
-                j = default;
-                j.Kind = JobKind.Compress;
-                j.Source = source + (long)(first + i) * PageSize.Bytes;
-                j.SourceLength = PageSize.Bytes;
-                j.Destination = outputs + (long)i * PageSize.Bytes;
-                j.DestinationCapacity = PageSize.Bytes;
-                j.CodecId = codecId;
+                j = PageJob.Compress(source + (long)(first + i) * PageSize.Bytes, outputs + (long)i * PageSize.Bytes, codecId);
                 PageWork.Run(ref j, context, null);
             }
             long t1 = Stopwatch.GetTimestamp();
@@ -115,13 +109,7 @@ internal static unsafe class CodecPricer
                 uint checksum = j.Checksum;
                 byte* data = j.Destination;
                 int length = j.Written;
-                j = default;
-                j.Kind = JobKind.Decompress;
-                j.Source = data;
-                j.SourceLength = length;
-                j.Destination = frame;
-                j.DestinationCapacity = PageSize.Bytes;
-                j.CodecId = codecId;
+                j = PageJob.Decompress(data, length, codecId, frame);
                 j.Checksum = checksum;
                 j.Verify = verify;
                 PageWork.Run(ref j, context, null);

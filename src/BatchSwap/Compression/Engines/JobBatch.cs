@@ -114,13 +114,7 @@ internal sealed unsafe class JobBatch : IDisposable
     {
         int i = Count++;
         ref PageJob j = ref Jobs[i];
-        j = default;
-        j.Kind = JobKind.Compress;
-        j.Source = page;
-        j.SourceLength = PageSize.Bytes;
-        j.Destination = Output(i);
-        j.DestinationCapacity = PageSize.Bytes;
-        j.CodecId = codecId;
+        j = PageJob.Compress(page, Output(i), codecId);
         return ref j;
     }
 
@@ -129,13 +123,7 @@ internal sealed unsafe class JobBatch : IDisposable
     {
         int i = Count++;
         ref PageJob j = ref Jobs[i];
-        j = default;
-        j.Kind = JobKind.Decompress;
-        j.Source = source;
-        j.SourceLength = length;
-        j.Destination = frame;
-        j.DestinationCapacity = PageSize.Bytes;
-        j.CodecId = codecId;
+        j = PageJob.Decompress(source, length, codecId, frame);
         return ref j;
     }
 

@@ -62,4 +62,26 @@ internal unsafe struct PageJob
     public uint Checksum;
     /// <summary>Decompress: verify <see cref="Checksum"/> against the output.</summary>
     public bool Verify;
+
+    /// <summary>A job that compresses one page into a page-sized <paramref name="output"/>.</summary>
+    public static PageJob Compress(byte* page, byte* output, byte codecId) => new()
+    {
+        Kind = JobKind.Compress,
+        Source = page,
+        SourceLength = Memory.PageSize.Bytes,
+        Destination = output,
+        DestinationCapacity = Memory.PageSize.Bytes,
+        CodecId = codecId,
+    };
+
+    /// <summary>A job that decompresses <paramref name="length"/> bytes at <paramref name="source"/> into <paramref name="frame"/>.</summary>
+    public static PageJob Decompress(byte* source, int length, byte codecId, byte* frame) => new()
+    {
+        Kind = JobKind.Decompress,
+        Source = source,
+        SourceLength = length,
+        Destination = frame,
+        DestinationCapacity = Memory.PageSize.Bytes,
+        CodecId = codecId,
+    };
 }
