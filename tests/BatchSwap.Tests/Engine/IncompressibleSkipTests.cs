@@ -64,10 +64,10 @@ public sealed class IncompressibleSkipTests
         }
     }
 
-    [Fact]
-    public void RejectedFoliosAreNotCompressedAgainUntilWritten()
+    /// <summary>A 32 MiB tier (no background threads, a pool that may take everything) and an 8 MiB group that may not write back.</summary>
+    internal static MemoryTier NoWritebackTier(string groupName, out MemoryGroup group)
     {
-        using var tier = new MemoryTier(new TierOptions
+        var tier = new MemoryTier(new TierOptions
         {
             MemoryBytes = 32L << 20,
             Engines = 1,
@@ -75,8 +75,15 @@ public sealed class IncompressibleSkipTests
             ZswapShrinkWorker = false,
             Tunables = new Dictionary<string, string> { ["zswap.max_pool_percent"] = "100" },
         });
-        MemoryGroup g = tier.CreateGroup("no-writeback", 8L << 20);
-        g.WritebackEnabled = false;
+        group = tier.CreateGroup(groupName, 8L << 20);
+        group.WritebackEnabled = false;
+        return tier;
+    }
+
+    [Fact]
+    public void RejectedFoliosAreNotCompressedAgainUntilWritten()
+    {
+        using MemoryTier tier = NoWritebackTier("no-writeback", out MemoryGroup g);
         using Region r = tier.Allocate(12L << 20, group: g);
         long randomPages = r.PageCount / 2;
 
@@ -128,16 +135,7 @@ public sealed class IncompressibleSkipTests
     [Fact]
     public void AllowingWritebackAgainLetsTheFoliosGo()
     {
-        using var tier = new MemoryTier(new TierOptions
-        {
-            MemoryBytes = 32L << 20,
-            Engines = 1,
-            BackgroundReclaim = false,
-            ZswapShrinkWorker = false,
-            Tunables = new Dictionary<string, string> { ["zswap.max_pool_percent"] = "100" },
-        });
-        MemoryGroup g = tier.CreateGroup("toggle", 8L << 20);
-        g.WritebackEnabled = false;
+        using MemoryTier tier = NoWritebackTier("toggle", out MemoryGroup g);
         using Region r = tier.Allocate(12L << 20, group: g);
         Span<byte> page = stackalloc byte[4096];
         for (long i = 0; i < r.PageCount; i++)

@@ -19,15 +19,7 @@ public sealed class RetainedCopyTests
         Tunables = new Dictionary<string, string> { ["zswap.exclusive_loads"] = exclusive ? "Y" : "N", ["zswap.max_pool_percent"] = "60" },
     });
 
-    private static void WriteAll(Region r, int seed)
-    {
-        Span<byte> page = stackalloc byte[4096];
-        for (long i = 0; i < r.PageCount; i++)
-        {
-            TestPages.Fill(page, i, seed);
-            r.Write(i, page);
-        }
-    }
+    private static void WriteAll(Region r, int seed) => Faults.FaultInjectionTests.WriteAll(r, seed);
 
     private static long ReadAll(Region r, Func<long, int> seedOf)
     {

@@ -80,16 +80,7 @@ public sealed class CodecLimitTests
     public void EveryCompressionJobIsCountedWhateverItsOutcome()
     {
         // Writeback off: incompressible pages are rejected (reject_compress_poor), yet the engines compressed them.
-        using var tier = new MemoryTier(new TierOptions
-        {
-            MemoryBytes = 32L << 20,
-            Engines = 1,
-            BackgroundReclaim = false,
-            ZswapShrinkWorker = false,
-            Tunables = new Dictionary<string, string> { ["zswap.max_pool_percent"] = "100" },
-        });
-        MemoryGroup g = tier.CreateGroup("no-writeback", 8L << 20);
-        g.WritebackEnabled = false;
+        using MemoryTier tier = Engine.IncompressibleSkipTests.NoWritebackTier("no-writeback", out MemoryGroup g);
         using Region r = tier.Allocate(12L << 20, group: g);
         Span<byte> page = stackalloc byte[PageSize.Bytes];
         for (long i = 0; i < r.PageCount; i++)
