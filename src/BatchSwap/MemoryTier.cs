@@ -1,13 +1,16 @@
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
 using BatchSwap.Compression.Engines;
+using BatchSwap.Access;
 using BatchSwap.Faults;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Pool;
 using BatchSwap.Reclaim;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;
+using BatchSwap.Threading;
 using BatchSwap.Tunables;
 using BatchSwap.Zswap;
 
@@ -39,13 +42,15 @@ public sealed class MemoryTier : IDisposable
     private readonly IBatchCompressor _engines;
     private readonly ZswapCache _zswap;
     private readonly BatchPool _batches;
+    private readonly Reclaimer _reclaimer;
+    private readonly Kswapd[] _kswapds = [];
     private readonly Mm _mm;
-    // Groups by id (at most 255).
-    private readonly MemoryGroup?[] _groupsById = new MemoryGroup?[256];
-    // Groups in creation order (copy-on-write).
-    private volatile MemoryGroup[] _groups = [];
-    // Guards group creation.
-    private readonly Lock _groupLock = new();
+    // The tier's gate, its address spaces and its memory groups.
+    private readonly TierGate _gate = new();
+    private readonly AddressSpaces _spaces = new();
+    private readonly MemoryGroups _groups;
+    // Threads busy with the tier's work now (the engines leave cores to them).
+    private readonly BusyThreads _busy = new();
     // Set once disposed.
     private int _disposed;
     // Injected faults, if any are planned.
@@ -78,6 +83,7 @@ public sealed class MemoryTier : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBytes, $"MemoryBytes leaves less than 4 MiB after the engines' {engineBytes >> 20} MiB of buffers");
         _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes, options.PopulateMemory, options.HugePages);
         _batches = new BatchPool(batchCount, JobsPerBatch);
+        _groups = new MemoryGroups(_arena, _counters);
         try
         {
             FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
@@ -97,25 +103,26 @@ public sealed class MemoryTier : IDisposable
                 _devices[i] = new SwapDevice(i, devs[i].Priority, slots, backend, _arena);
             }
             _pool = new ZsPool(_arena);
+            BusyThreads busy = _busy;
             _engines = compressors is null
-                ? new CpuEngines(options.Engines, faults, JobsPerBatch, () => _mm?.BusyThreads ?? 1)
+                ? new CpuEngines(options.Engines, faults, JobsPerBatch, () => busy.Count)
                 : compressors(JobsPerBatch);
             // Stores fill runs up to the batches' capacity, whatever the folio batch size.
             if (_engines.MaxJobs < JobsPerBatch)
                 throw new ArgumentException($"the compression engines take {_engines.MaxJobs} jobs a run; the tier needs {JobsPerBatch}", nameof(compressors));
             // The batch limit is the engines': a compressor that cannot batch caps vm.compress-batchsize at 1.
-            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), _engines.MaxBatchFolios, _counters);
+            Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), _engines.MaxBatchFolios);
             Tunables.CompressBatchSizeAuto = options.CompressBatchSizeAuto;
             if (options.CompressBatchSize is int b) Tunables.CompressBatchSize = b;
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
-            _mm = new Mm(_arena, _devices, _counters, Tunables);
+            // Bottom up: the page-I/O layer, zswap, reclaim and its background threads, then the access layer on top.
             TunableSet tunables = Tunables;
             _pageIo = new PageIo(_devices, _arena, _counters, () => tunables.VerifyChecksums);
-            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groupsById, faults, _pageIo);
-            _mm.Zswap = _zswap;
-            _mm.Reclaimer = new Reclaimer(_mm, _zswap, _pageIo, _counters, Tunables, () => _groups);
-            if (options.ZswapShrinkWorker) _zswap.StartShrinkWorker(_mm.AddBusy);
-            if (options.BackgroundReclaim) _mm.Kswapds = _arena.Nodes.Select(n => new Kswapd(n, _mm.Reclaimer, () => _groups, _mm.AddBusy)).ToArray();
+            _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groups, faults, _pageIo, _busy);
+            _reclaimer = new Reclaimer(_arena, _spaces, _gate, _devices, _zswap, _pageIo, _groups, _counters, Tunables);
+            if (options.ZswapShrinkWorker) _zswap.StartShrinkWorker();
+            if (options.BackgroundReclaim) _kswapds = _arena.Nodes.Select(n => new Kswapd(n, _reclaimer, _groups, _busy)).ToArray();
+            _mm = new Mm(_arena, _spaces, _gate, _devices, _zswap, _reclaimer, _kswapds, _counters, _busy, Tunables);
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
         }
         catch
@@ -149,15 +156,7 @@ public sealed class MemoryTier : IDisposable
         if (name.Length > 64) throw new ArgumentOutOfRangeException(nameof(name), name.Length, "a group name has at most 64 characters");
         if (limitBytes < 1L << 20 || limitBytes > max)
             throw new ArgumentOutOfRangeException(nameof(limitBytes), limitBytes, $"a group limit must be in [1 MiB, {max >> 20} MiB]");
-        lock (_groupLock)
-        {
-            int id = _groups.Length;
-            if (id >= _groupsById.Length) throw new InvalidOperationException("at most 256 memory groups");
-            var g = new MemoryGroup(id, name, limitBytes, _arena, _counters);
-            _groupsById[id] = g;
-            _groups = [.. _groups, g];
-            return g;
-        }
+        return _groups.Create(name, limitBytes);
     }
 
     /// <summary>
@@ -173,7 +172,7 @@ public sealed class MemoryTier : IDisposable
         if ((uint)order > PageSize.MaxOrder) throw new ArgumentOutOfRangeException(nameof(order), order, $"order must be in [0, {PageSize.MaxOrder}]");
         if (node < -1 || node >= _arena.Nodes.Length) throw new ArgumentOutOfRangeException(nameof(node), node, $"node must be -1 (any) or in [0, {_arena.Nodes.Length - 1}]");
         group ??= DefaultGroup;
-        if (!ReferenceEquals(_groupsById[group.Id & 255], group))
+        if (!_groups.Contains(group))
             throw new ArgumentException($"memory group '{group.Name}' belongs to another tier", nameof(group));
         long pages = (bytes + PageSize.Bytes - 1) >> PageSize.Shift;
         if (pages > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(bytes), bytes, "a region holds at most 2^31 pages");
@@ -184,7 +183,7 @@ public sealed class MemoryTier : IDisposable
         }
         finally
         {
-            _mm.ExitOp();
+            _gate.Exit();
         }
     }
 
@@ -198,7 +197,7 @@ public sealed class MemoryTier : IDisposable
         }
         finally
         {
-            _mm.ExitOp();
+            _gate.Exit();
         }
     }
 
@@ -234,6 +233,15 @@ public sealed class MemoryTier : IDisposable
     /// <summary>The memory manager (tests reach stored entries through it).</summary>
     internal Mm Mm => _mm;
 
+    /// <summary>zswap (tests).</summary>
+    internal ZswapCache Zswap => _zswap;
+
+    /// <summary>Reclaim (tests).</summary>
+    internal Reclaimer Reclaimer => _reclaimer;
+
+    /// <summary>The background reclaimers, one per node (tests).</summary>
+    internal IReadOnlyList<Kswapd> Kswapds => _kswapds;
+
     /// <summary>The swap devices (tests check their files).</summary>
     internal IReadOnlyList<SwapDevice> Devices => _devices;
 
@@ -268,7 +276,7 @@ public sealed class MemoryTier : IDisposable
         long swapUsed = 0, slotTableFrames = 0;
         foreach (SwapDevice d in _devices) { swapUsed += d.UsedSlots; slotTableFrames += d.MetaFrames; }
         long resident = 0, charged = 0;
-        foreach (MemoryGroup g in _groups) { resident += g.LruPages; charged += g.ChargedBytes; }
+        foreach (MemoryGroup g in _groups.All) { resident += g.LruPages; charged += g.ChargedBytes; }
         var usage = _pool.Usage();
         var gauges = new List<KeyValuePair<string, long>>
         {
@@ -301,7 +309,7 @@ public sealed class MemoryTier : IDisposable
 
     private void EnterOp()
     {
-        if (!_mm.TryEnterOp()) throw new ObjectDisposedException(nameof(MemoryTier), "the memory tier has been disposed");
+        if (!_gate.TryEnter()) throw new ObjectDisposedException(nameof(MemoryTier), "the memory tier has been disposed");
     }
 
     /// <summary>
@@ -319,7 +327,7 @@ public sealed class MemoryTier : IDisposable
 
     private void DisposeParts()
     {
-        if (_mm is not null) foreach (Kswapd k in _mm.Kswapds) k.Dispose();
+        if (_kswapds is not null) foreach (Kswapd k in _kswapds) k.Dispose();
         _zswap?.StopShrinkWorker();
         _engines?.Dispose();
         _batches?.Dispose();

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using BatchSwap.Cli.Output;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Workloads.Metrics;
 using BatchSwap.Workloads.Workloads;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BatchSwap.Access;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Workloads.Metrics;

@@ -10,8 +10,8 @@ namespace BatchSwap.Lru;
 /// </summary>
 internal sealed unsafe class LruVec
 {
-    /// <summary>The group these lists belong to.</summary>
-    public readonly MemoryGroup Group;
+    /// <summary>Id of the memory group these lists belong to.</summary>
+    public readonly int GroupId;
     /// <summary>The node these lists belong to.</summary>
     public readonly MemoryNode Node;
 
@@ -22,9 +22,9 @@ internal sealed unsafe class LruVec
     // Pages (not folios) on each list.
     private readonly long[] _pages = new long[2];
 
-    public LruVec(MemoryGroup group, MemoryNode node, PageFrame* frames)
+    public LruVec(int groupId, MemoryNode node, PageFrame* frames)
     {
-        Group = group;
+        GroupId = groupId;
         Node = node;
         _frames = frames;
     }

@@ -109,6 +109,30 @@ internal sealed unsafe class PageArena : IDisposable
     /// <summary>Returns a metadata frame.</summary>
     public void FreeMeta(int frame) => NodeOf(frame).Free(frame, 0);
 
+    /// <summary>
+    /// Pins a folio head for an access: a compare-and-swap that fails while reclaim has the folio frozen. The pin
+    /// protocol: a reader loads the PTE, pins the head, then loads the PTE again (and unpins and starts over if it
+    /// changed); reclaim freezes the folio (pin count 0 to frozen) before it stores it, rewrites the PTEs, and only then
+    /// frees the frames. So a pinned page is never reclaimed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPin(int head)
+    {
+        ref int pin = ref Frames[head].Pin;
+        int v = Volatile.Read(ref pin);
+        return v >= 0 && Interlocked.CompareExchange(ref pin, v + 1, v) == v;
+    }
+
+    /// <summary>Drops a pin.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Unpin(int head) => Interlocked.Decrement(ref Frames[head].Pin);
+
+    /// <summary>Freezes an unpinned folio for reclaim or teardown; false if someone holds a pin.</summary>
+    public bool TryFreeze(int head) => Interlocked.CompareExchange(ref Frames[head].Pin, PageFrame.Frozen, 0) == 0;
+
+    /// <summary>Unfreezes a folio that reclaim kept.</summary>
+    public void Unfreeze(int head) => Volatile.Write(ref Frames[head].Pin, 0);
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

@@ -1,4 +1,5 @@
 using BatchSwap.Stats;
+using BatchSwap.Tunables;
 
 namespace BatchSwap.Reclaim;
 
@@ -81,7 +82,7 @@ internal sealed class BatchSizeController
     // The candidate sizes, ascending: the powers of two under the limit, then the limit.
     private readonly int[] _sizes;
     // Candidate index of each size 0..32, -1 for a size that is not a candidate (a manual value).
-    private readonly sbyte[] _indexOf = new sbyte[Tunables.TunableSet.MaxCompressBatchSize + 1];
+    private readonly sbyte[] _indexOf = new sbyte[TunableSet.MaxCompressBatchSize + 1];
     // Index of the largest candidate.
     private readonly int _top;
     // The measurements not yet compared, per candidate (at i * WindowStride): ns << PagesBits | pages. Added to lock-free.
@@ -93,6 +94,8 @@ internal sealed class BatchSizeController
 
     // The current choice (candidate index).
     private volatile int _current;
+    // Where the size in force is published.
+    private readonly TunableSet? _publish;
     // Folio lists started (drives probes and epochs).
     private long _lists;
     // 1 while a thread decides; the fields below are that thread's.
@@ -104,9 +107,11 @@ internal sealed class BatchSizeController
 
     /// <param name="limit">The largest size the engines can batch (<see cref="Compression.Engines.IBatchCompressor.MaxBatchFolios"/>), clamped to [1, 32].</param>
     /// <param name="counters">Where to count changes of the size (<see cref="Counter.CompressBatchsizeChanges"/>), if anywhere.</param>
-    public BatchSizeController(int limit, Counters? counters = null)
+    /// <param name="publish">Where the size in force is published (<see cref="TunableSet.AutoCompressBatchSize"/>), if anywhere.</param>
+    public BatchSizeController(int limit, Counters? counters = null, TunableSet? publish = null)
     {
-        limit = Math.Clamp(limit, 1, Tunables.TunableSet.MaxCompressBatchSize);
+        _publish = publish;
+        limit = Math.Clamp(limit, 1, TunableSet.MaxCompressBatchSize);
         _counters = counters;
         var sizes = new List<int>();
         for (int s = 1; s < limit; s <<= 1) sizes.Add(s);
@@ -119,6 +124,7 @@ internal sealed class BatchSizeController
         _lastCost = new double[_sizes.Length];
         Array.Fill(_lastCost, double.NaN);
         _current = _top;
+        publish?.AutoCompressBatchSize = _sizes[_top];
     }
 
     /// <summary>The size in force now (what lists that are not probes use).</summary>
@@ -215,6 +221,7 @@ internal sealed class BatchSizeController
         _larger = default;
         for (int i = 0; i <= _top; i++) if (i < to - 1 || i > to + 1) Interlocked.Exchange(ref _windows[i * WindowStride], 0);
         _current = to;
+        _publish?.AutoCompressBatchSize = _sizes[to];
         Interlocked.Increment(ref _changes);
         _counters?.Add(Counter.CompressBatchsizeChanges);
     }

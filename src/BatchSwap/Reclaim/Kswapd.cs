@@ -1,5 +1,7 @@
 using BatchSwap.Lru;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
+using BatchSwap.Threading;
 
 namespace BatchSwap.Reclaim;
 
@@ -17,83 +19,64 @@ internal sealed class Kswapd : IDisposable
     private readonly MemoryNode _node;
     private readonly Reclaimer _reclaimer;
     // The groups, whose LRUs on this node are reclaimed from.
-    private readonly Func<IReadOnlyList<MemoryGroup>> _groups;
-    // Marks kswapd busy for the engines' idle-core count.
-    private readonly Action<int> _busy;
-    // Wakes the thread.
-    private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly Thread _thread;
-    // Set to stop.
-    private volatile bool _stopping;
+    private readonly MemoryGroups _groups;
+    // The thread and its wake loop.
+    private readonly BackgroundWorker _worker;
 
     /// <summary>Free pages under which an allocation wakes kswapd.</summary>
     public readonly int LowPages;
     /// <summary>Free pages at which kswapd goes back to sleep.</summary>
     public readonly int HighPages;
 
-    public Kswapd(MemoryNode node, Reclaimer reclaimer, Func<IReadOnlyList<MemoryGroup>> groups, Action<int> busy)
+    public Kswapd(MemoryNode node, Reclaimer reclaimer, MemoryGroups groups, BusyThreads busy)
     {
         _node = node;
         _reclaimer = reclaimer;
         _groups = groups;
-        _busy = busy;
         // min (the reserve) < low < high, far enough apart that kswapd reclaims in whole batches.
         LowPages = node.ReservePages + Math.Max(64, node.FrameCount / 128);
         HighPages = LowPages + Math.Max(128, node.FrameCount / 64);
-        _thread = new Thread(Run) { IsBackground = true, Name = $"batchswap-kswapd{node.Id}" };
-        _thread.Start();
+        _worker = new BackgroundWorker($"batchswap-kswapd{node.Id}", Balance, busy);
     }
 
     /// <summary>Wakes kswapd if the node is under its low watermark or the group over its background mark (cheap when neither).</summary>
     public void WakeIfLow(MemoryGroup group)
     {
-        if ((_node.FreePages >= LowPages && !group.OverBackgroundLow) || _wake.CurrentCount > 0) return;
-        try { _wake.Release(); } catch (SemaphoreFullException) { } catch (ObjectDisposedException) { }
+        if (_node.FreePages >= LowPages && !group.OverBackgroundLow) return;
+        _worker.Wake();
     }
 
-    private void Run()
+    /// <summary>One wake's work: reclaim until the node and its groups are balanced.</summary>
+    private void Balance()
     {
-        while (true)
+        try
         {
-            _wake.Wait();
-            if (_stopping) return;
-            _busy(+1);
-            try
+            // A freshly used folio is only marked by its first scan and goes at the second, so scanning without
+            // reclaiming is not the end; scanning twice what the lists hold without reclaiming is.
+            long fruitless = 0;
+            while (!_worker.IsStopping)
             {
-                // A freshly used folio is only marked by its first scan and goes at the second, so scanning without
-                // reclaiming is not the end; scanning twice what the lists hold without reclaiming is.
-                long fruitless = 0;
-                while (!_stopping)
+                bool nodeLow = _node.FreePages < HighPages;
+                int got = 0;
+                long scanned = 0, listed = 0;
+                foreach (MemoryGroup g in _groups.All)
                 {
-                    bool nodeLow = _node.FreePages < HighPages;
-                    int got = 0;
-                    long scanned = 0, listed = 0;
-                    foreach (MemoryGroup g in _groups())
-                    {
-                        if (!nodeLow && !g.OverBackgroundHigh) continue;
-                        LruVec lruvec = g.Lruvecs[_node.Id];
-                        listed += lruvec.ActivePages + lruvec.InactivePages;
-                        got += _reclaimer.ShrinkLruvec(lruvec, direct: false, ref scanned);
-                    }
-                    if (scanned == 0) break; // balanced, or nothing on the lists (direct reclaim decides about OOM)
-                    fruitless = got > 0 ? 0 : fruitless + scanned;
-                    if (fruitless > 2 * listed) break;
+                    if (!nodeLow && !g.OverBackgroundHigh) continue;
+                    LruVec lruvec = g.Lruvecs[_node.Id];
+                    listed += lruvec.ActivePages + lruvec.InactivePages;
+                    got += _reclaimer.ShrinkLruvec(lruvec, direct: false, ref scanned);
                 }
+                if (scanned == 0) break; // balanced, or nothing on the lists (direct reclaim decides about OOM)
+                fruitless = got > 0 ? 0 : fruitless + scanned;
+                if (fruitless > 2 * listed) break;
             }
-            finally
-            {
-                // Writes still in flight are finished before kswapd sleeps: no folio waits on a sleeping thread.
-                _reclaimer.FinishWriteback();
-                _busy(-1);
-            }
+        }
+        finally
+        {
+            // Writes still in flight are finished before kswapd sleeps: no folio waits on a sleeping thread.
+            _reclaimer.FinishWriteback();
         }
     }
 
-    public void Dispose()
-    {
-        _stopping = true;
-        try { _wake.Release(); } catch (SemaphoreFullException) { }
-        _thread.Join();
-        _wake.Dispose();
-    }
+    public void Dispose() => _worker.Dispose();
 }

@@ -1,4 +1,5 @@
 using BatchSwap.Lru;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
@@ -20,8 +21,12 @@ internal sealed unsafe class Reclaimer
     /// <summary>Folios isolated at once (SWAP_CLUSTER_MAX).</summary>
     public const int SwapClusterMax = 32;
 
-    private readonly Mm _mm;
     private readonly PageArena _arena;
+    // The folios' owners (their page tables), and the tier's gate (a closing tier finishes its writes at once).
+    private readonly AddressSpaces _spaces;
+    private readonly TierGate _gate;
+    // Swap devices by type.
+    private readonly SwapDevice[] _devices;
     private readonly ZswapCache _zswap;
     private readonly PageIo _pageIo;
     private readonly Counters _counters;
@@ -29,24 +34,31 @@ internal sealed unsafe class Reclaimer
     // Swap devices by descending priority.
     private readonly SwapDevice[] _byPriority;
     // All memory groups, for reclaim when a node runs out of frames.
-    private readonly Func<IReadOnlyList<MemoryGroup>> _groups;
+    private readonly MemoryGroups _groups;
 
     // Per-thread plug and isolation list (a reclaiming thread owns them while it reclaims).
     [ThreadStatic] private static ReclaimScratch? t_scratch;
     // Rotates the starting device among devices of equal priority, per shrink call.
     private int _deviceRotor;
 
-    public Reclaimer(Mm mm, ZswapCache zswap, PageIo pageIo, Counters counters, TunableSet tunables, Func<IReadOnlyList<MemoryGroup>> groups)
+    public Reclaimer(PageArena arena, AddressSpaces spaces, TierGate gate, SwapDevice[] devices, ZswapCache zswap, PageIo pageIo,
+        MemoryGroups groups, Counters counters, TunableSet tunables)
     {
-        _pageIo = pageIo;
-        _mm = mm;
-        _arena = mm.Arena;
+        _arena = arena;
+        _spaces = spaces;
+        _gate = gate;
+        _devices = devices;
         _zswap = zswap;
+        _pageIo = pageIo;
+        _groups = groups;
         _counters = counters;
         _tunables = tunables;
-        _groups = groups;
-        _byPriority = mm.Devices.OrderByDescending(d => d.Priority).ToArray();
+        _byPriority = devices.OrderByDescending(d => d.Priority).ToArray();
+        AutoBatchSize = new BatchSizeController(tunables.CompressBatchSizeLimit, counters, tunables);
     }
+
+    /// <summary>The automatic choice of vm.compress-batchsize (it measures only while the tunable is auto).</summary>
+    public BatchSizeController AutoBatchSize { get; }
 
     /// <summary>
     /// Direct reclaim for an allocation of <paramref name="group"/>: from the group's own lists, the
@@ -70,7 +82,7 @@ internal sealed unsafe class Reclaimer
     {
         int got = ReclaimGroup(group, preferredNode, target, out scanned);
         if (got > 0) return got;
-        foreach (MemoryGroup g in _groups())
+        foreach (MemoryGroup g in _groups.All)
         {
             if (g == group) continue;
             got += ReclaimGroup(g, preferredNode, target, out long s);
@@ -116,7 +128,7 @@ internal sealed unsafe class Reclaimer
         int reclaimed = s.Writeback.Count > 0 ? Reap(s.Writeback, wait: false) : 0;
         int n = Isolate(lruvec, s.Isolated, direct, ref scanned);
         if (n > 0) reclaimed += ShrinkFolioList(lruvec, s.Isolated.AsSpan(0, n), s, direct);
-        if (direct || _mm.IsClosed) reclaimed += Reap(s.Writeback, wait: true);
+        if (direct || _gate.IsClosed) reclaimed += Reap(s.Writeback, wait: true);
         return reclaimed;
     }
 
@@ -137,7 +149,7 @@ internal sealed unsafe class Reclaimer
             {
                 int older = lruvec.Older(t);
                 ref PageFrame f = ref _arena.Frame(t);
-                Region? region = _mm.RegionById(f.Owner);
+                AddressSpace? region = _spaces.ById(f.Owner);
                 if (region is not null && region.TryEnterUse())
                 {
                     if ((f.Flags & FolioFlags.Readahead) != 0)
@@ -167,13 +179,13 @@ internal sealed unsafe class Reclaimer
     private int ShrinkFolioList(LruVec lruvec, ReadOnlySpan<int> folios, ReclaimScratch scratch, bool direct)
     {
         ReclaimPlug plug = scratch.Plug;
-        MemoryGroup group = lruvec.Group;
+        MemoryGroup group = _groups.ById(lruvec.GroupId)!;
         int node = lruvec.Node.Id;
         int reclaimed = 0;
         int firstDevice = Interlocked.Increment(ref _deviceRotor);
         // vm.compress-batchsize = auto: the controller gives this list its size (the current choice or a probe) and
         // measures its flushes; a manual size is taken as it is.
-        if (_tunables.CompressBatchSizeAuto) plug.Begin(_tunables.AutoBatchSize.ForList(), measured: true);
+        if (_tunables.CompressBatchSizeAuto) plug.Begin(AutoBatchSize.ForList(), measured: true);
         else plug.Begin(_tunables.CompressBatchSize);
 
         foreach (int head in folios)
@@ -191,7 +203,7 @@ internal sealed unsafe class Reclaimer
                 continue;
             }
             // Someone holds a pin: it is in use, keep it.
-            if (!_mm.TryFreeze(head))
+            if (!_arena.TryFreeze(head))
             {
                 PutBack(lruvec, head, activate: true, clear: FolioFlags.Referenced);
                 continue;
@@ -205,7 +217,7 @@ internal sealed unsafe class Reclaimer
                 if (!group.WritebackEnabled)
                 {
                     _counters.Add(Counter.RejectCompressPoorSkipped, 1 << f.Order);
-                    _mm.Unfreeze(head);
+                    _arena.Unfreeze(head);
                     PutBack(lruvec, head, activate: true);
                     continue;
                 }
@@ -222,7 +234,7 @@ internal sealed unsafe class Reclaimer
             if (offset < 0 && !TryAllocateSwap(f.Order, node, firstDevice, out type, out offset))
             {
                 _counters.Add(Counter.SwapFull);
-                _mm.Unfreeze(head);
+                _arena.Unfreeze(head);
                 PutBack(lruvec, head, activate: true);
                 continue;
             }
@@ -246,7 +258,7 @@ internal sealed unsafe class Reclaimer
     private int Flush(ReclaimScratch scratch, LruVec lruvec, FlushReason reason, bool direct)
     {
         ReclaimPlug plug = scratch.Plug;
-        MemoryGroup group = lruvec.Group;
+        MemoryGroup group = _groups.ById(lruvec.GroupId)!;
         Span<PageoutFolio> batch = plug.Folios;
         _counters.Add(Counter.PlugFlushFull + (int)reason);
         _counters.Add(Counter.ReclaimBatches);
@@ -293,7 +305,7 @@ internal sealed unsafe class Reclaimer
         if (storeNs < 0 || (reason == FlushReason.PmdMappable && batch.Length == 1 && batch[0].Order >= PageSize.PmdOrder)) return;
         int pages = 0;
         foreach (ref PageoutFolio f in batch) pages += 1 << f.Order;
-        _tunables.AutoBatchSize.Observe(plug.BatchSize, pages, storeNs);
+        AutoBatchSize.Observe(plug.BatchSize, pages, storeNs);
     }
 
     private static bool HasRejected(Span<PageoutFolio> batch)
@@ -324,7 +336,7 @@ internal sealed unsafe class Reclaimer
     /// </summary>
     private int FinishBatch(LruVec lruvec, Span<PageoutFolio> batch, bool direct)
     {
-        MemoryGroup group = lruvec.Group;
+        MemoryGroup group = _groups.ById(lruvec.GroupId)!;
         int reclaimed = 0;
         foreach (ref PageoutFolio folio in batch)
             if (folio.Outcome != PageoutOutcome.Writeback) reclaimed += FinishPageout(lruvec, folio);
@@ -355,7 +367,7 @@ internal sealed unsafe class Reclaimer
                 w.Io.Wait();
             }
             Span<PageoutFolio> folios = w.Folios.AsSpan(0, w.Count);
-            _pageIo.FinishFolioWrites(folios, w.Lruvec.Group.Id, w.Io);
+            _pageIo.FinishFolioWrites(folios, w.Lruvec.GroupId, w.Io);
             reclaimed += FinishBatch(w.Lruvec, folios, w.Direct);
             queue.PopOldest();
             if (oldestOnly) break;
@@ -371,14 +383,14 @@ internal sealed unsafe class Reclaimer
     private int FinishPageout(LruVec lruvec, in PageoutFolio folio)
     {
         ref PageFrame f = ref _arena.Frame(folio.Head);
-        Region region = _mm.RegionById(f.Owner)!;
+        AddressSpace region = _spaces.ById(f.Owner)!;
         int pages = 1 << folio.Order;
         _counters.Add(Counter.NrVmscanWrite, pages);
 
         if (folio.Outcome == PageoutOutcome.Kept)
         {
-            _mm.Devices[folio.SwapType].Free(folio.SlotOffset, pages);
-            _mm.Unfreeze(folio.Head);
+            _devices[folio.SwapType].Free(folio.SlotOffset, pages);
+            _arena.Unfreeze(folio.Head);
             PutBack(lruvec, folio.Head, activate: true);
             return 0;
         }
@@ -401,17 +413,17 @@ internal sealed unsafe class Reclaimer
         int id = Interlocked.Exchange(ref f.Link, -1); // frozen: no writer can race, but the link is taken the one way
         type = SlotIds.Type(id);
         offset = SlotIds.Offset(id);
-        SwapDevice dev = _mm.Devices[type];
+        SwapDevice dev = _devices[type];
         bool locked = dev.LockSlot(offset, out ulong info);
         System.Diagnostics.Debug.Assert(locked, "a retained slot is always in use");
         if (!_zswap.ReuseRetained(dev, offset, info)) return false;
 
-        Region region = _mm.RegionById(f.Owner)!;
+        AddressSpace region = _spaces.ById(f.Owner)!;
         Volatile.Write(ref *region.PteAddress(f.Index), Pte.MakeSwap(type, offset));
         f.Flags = FolioFlags.None;
         region.ExitUse();
         lruvec.Node.Free(head, 0);
-        lruvec.Group.Uncharge(PageSize.Bytes);
+        _groups.ById(lruvec.GroupId)!.Uncharge(PageSize.Bytes);
         _counters.Add(Counter.Pgsteal);
         _counters.Add(Counter.PgstealClean);
         _counters.Add(direct ? Counter.PgstealDirect : Counter.PgstealKswapd);
@@ -425,7 +437,7 @@ internal sealed unsafe class Reclaimer
     private void PutBack(LruVec lruvec, int head, bool activate, FolioFlags set = FolioFlags.None, FolioFlags clear = FolioFlags.None)
     {
         ref PageFrame f = ref _arena.Frame(head);
-        Region region = _mm.RegionById(f.Owner)!;
+        AddressSpace region = _spaces.ById(f.Owner)!;
         lock (lruvec.Node.Lock)
         {
             f.Flags = (f.Flags & ~(FolioFlags.Isolated | clear)) | set;

@@ -40,6 +40,9 @@ internal enum SlotFlags : byte
 /// </summary>
 internal static class SlotInfo
 {
+    /// <summary>Memory groups a slot can name: the group id has 8 bits.</summary>
+    public const int MaxGroups = 256;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static SlotFlags Flags(ulong info) => (SlotFlags)(byte)info;
 

@@ -58,7 +58,7 @@ internal sealed unsafe class SwapDevice : IDisposable
     }
 
     /// <summary>Most slots one device has (a slot id keeps the swap type above 26 bits of offset).</summary>
-    public const int MaxSlots = 1 << 26;
+    public const int MaxSlots = 1 << SlotIds.Shift;
 
     /// <summary>A device of <paramref name="slots"/> slots (see <see cref="SlotsFor"/>) over <paramref name="backend"/>, which it owns.</summary>
     public SwapDevice(int type, int priority, int slots, ISwapBackend backend, PageArena arena)

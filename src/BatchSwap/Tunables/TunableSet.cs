@@ -1,6 +1,5 @@
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
-using BatchSwap.Reclaim;
 
 namespace BatchSwap.Tunables;
 
@@ -51,6 +50,8 @@ public sealed class TunableSet
     private volatile bool _shrinkerEnabled;
     // Verify the checksum of each entry and slot on load.
     private volatile bool _verifyChecksums = true;
+    // The size the automatic choice is at.
+    private volatile int _autoCompressBatchSize;
     // The largest batch the compression engines take (1 when they cannot batch).
     private readonly int _maxBatchSupported;
 
@@ -58,13 +59,12 @@ public sealed class TunableSet
     /// <param name="maxBatchSupported">The most folios the compression engines can batch
     /// (<see cref="Compression.Engines.IBatchCompressor.MaxBatchFolios"/>); vm.compress-batchsize is capped to it,
     /// the automatic choice included.</param>
-    /// <param name="counters">Where the automatic choice counts its changes, if anywhere.</param>
-    internal TunableSet(ICodec compressor, int maxBatchSupported, Stats.Counters? counters = null)
+    internal TunableSet(ICodec compressor, int maxBatchSupported)
     {
         _compressor = compressor;
         _maxBatchSupported = Math.Clamp(maxBatchSupported, 1, MaxCompressBatchSize);
         if (_compressBatchSize > _maxBatchSupported) _compressBatchSize = _maxBatchSupported;
-        AutoBatchSize = new BatchSizeController(_maxBatchSupported, counters);
+        _autoCompressBatchSize = _maxBatchSupported;
     }
 
     /// <summary>Every tunable's name, in display order.</summary>
@@ -84,7 +84,7 @@ public sealed class TunableSet
     /// </summary>
     public int CompressBatchSize
     {
-        get => _compressBatchSizeAuto ? AutoBatchSize.Current : _compressBatchSize;
+        get => _compressBatchSizeAuto ? _autoCompressBatchSize : _compressBatchSize;
         set
         {
             if (value < 1 || value > MaxCompressBatchSize)
@@ -96,7 +96,7 @@ public sealed class TunableSet
 
     /// <summary>
     /// vm.compress-batchsize = auto: the batch size is chosen while running, from the measured cost of stores
-    /// (<see cref="BatchSizeController"/>), within [1, <see cref="CompressBatchSizeLimit"/>]. Turning it off goes back
+    /// (reclaim's batch-size controller), within [1, <see cref="CompressBatchSizeLimit"/>]. Turning it off goes back
     /// to the last size set by hand (<see cref="DefaultCompressBatchSize"/>, capped, if none was).
     /// </summary>
     public bool CompressBatchSizeAuto
@@ -105,8 +105,15 @@ public sealed class TunableSet
         set => _compressBatchSizeAuto = value;
     }
 
-    /// <summary>The automatic choice of vm.compress-batchsize (it measures only while <see cref="CompressBatchSizeAuto"/> is on).</summary>
-    internal BatchSizeController AutoBatchSize { get; }
+    /// <summary>
+    /// The size the automatic choice has made (reclaim's batch-size controller publishes it here), in force while
+    /// <see cref="CompressBatchSizeAuto"/> is on.
+    /// </summary>
+    internal int AutoCompressBatchSize
+    {
+        get => _autoCompressBatchSize;
+        set => _autoCompressBatchSize = Math.Clamp(value, 1, _maxBatchSupported);
+    }
 
     /// <summary>
     /// Parses a vm.compress-batchsize value: "auto" (any case) gives null, an integer in [1, 32] gives itself. False for

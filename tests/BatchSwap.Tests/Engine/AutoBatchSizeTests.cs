@@ -1,3 +1,4 @@
+using BatchSwap.Access;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Tunables;
@@ -113,10 +114,10 @@ public sealed class AutoBatchSizeTests
         Assert.Equal(1, s.Gauge("compress_batchsize_auto"));
         long size = s.Gauge("compress_batchsize");
         Assert.Contains(size, new long[] { 1, 2, 4, 8, 16, 32 });
-        Assert.Equal(tier.Tunables.AutoBatchSize.Changes, s[Counter.CompressBatchsizeChanges]);
+        Assert.Equal(tier.Reclaimer.AutoBatchSize.Changes, s[Counter.CompressBatchsizeChanges]);
         // The lists were sized by the controller: no batch held more folios than its largest size.
         Assert.True(s[Counter.ReclaimBatchFolios] <= 32 * s[Counter.ReclaimBatches]);
-        Assert.False(double.IsNaN(tier.Tunables.AutoBatchSize.CostOf((int)size)), "the stores were not measured");
+        Assert.False(double.IsNaN(tier.Reclaimer.AutoBatchSize.CostOf((int)size)), "the stores were not measured");
     }
 
     [Fact]
@@ -133,7 +134,7 @@ public sealed class AutoBatchSizeTests
 
         Assert.True(tier.Tunables.CompressBatchSizeAuto);
         Assert.Equal(1, tier.Tunables.CompressBatchSize);
-        Assert.Equal([1], tier.Tunables.AutoBatchSize.Sizes);
+        Assert.Equal([1], tier.Reclaimer.AutoBatchSize.Sizes);
         WriteAndCheck(tier, 48L << 20, seed: 6);
 
         CounterSnapshot s = tier.Snapshot();

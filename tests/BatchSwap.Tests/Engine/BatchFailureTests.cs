@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using BatchSwap.Faults;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 

@@ -1,3 +1,4 @@
+using BatchSwap.Access;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Tests.Integrity;
@@ -64,7 +65,7 @@ public sealed class CompactionTests
         CounterSnapshot before = tier.Snapshot();
         long pool = before.Gauge("pool_total_size");
 
-        long freed = tier.Mm.Zswap.Compact();
+        long freed = tier.Zswap.Compact();
 
         CounterSnapshot after = tier.Snapshot();
         Assert.True(freed > 0);
@@ -98,7 +99,7 @@ public sealed class CompactionTests
             }
             Assert.NotEmpty(locked);
 
-            Assert.Equal(0, tier.Mm.Zswap.Compact());
+            Assert.Equal(0, tier.Zswap.Compact());
 
             Assert.True(tier.Snapshot()[Counter.ZswapCompactBusy] > before);
             foreach ((Swap.SwapDevice dev, int slot, ulong handle) in locked) Assert.Equal(handle, dev.Handle(slot));
@@ -107,7 +108,7 @@ public sealed class CompactionTests
         {
             foreach ((Swap.SwapDevice dev, int slot, _) in locked) dev.UnlockSlot(slot);
         }
-        Assert.True(tier.Mm.Zswap.Compact() > 0);
+        Assert.True(tier.Zswap.Compact() > 0);
         Assert.Equal(0, CountMismatches(r, 5));
     }
 

@@ -1,3 +1,4 @@
+using BatchSwap.Access;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Tests.Integrity;
@@ -133,7 +134,7 @@ public sealed class RetainedCopyTests
         Assert.True(a.Gauge("zswap_retained_pages") > 0);
 
         // The group's writeback pass (memcg-aware shrinking) takes retained copies first, and writes nothing back.
-        Assert.True(tier.Mm.Zswap.WritebackForGroup(tier.DefaultGroup) > 0);
+        Assert.True(tier.Zswap.WritebackForGroup(tier.DefaultGroup) > 0);
         CounterSnapshot b = tier.Snapshot();
         Assert.True(b[Counter.ZswapRetainedDropped] > 0);
         Assert.Equal(a[Counter.Zswpwb], b[Counter.Zswpwb]);

@@ -1,3 +1,4 @@
+using BatchSwap.Access;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 

@@ -1,5 +1,6 @@
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
+using BatchSwap.Access;
 using BatchSwap.Memory;
 using BatchSwap.Swap;
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using BatchSwap.Access;
 using BatchSwap.Memory;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;
@@ -12,7 +13,7 @@ internal static unsafe class StoredEntries
     /// <summary>The slot of a swapped-out page; false when the page is resident or never touched.</summary>
     public static bool TryGetSlot(MemoryTier tier, Region r, long page, out SwapDevice dev, out int slot, out ulong info)
     {
-        ulong e = Volatile.Read(ref *r.PteAddress(page));
+        ulong e = Volatile.Read(ref *r.Space.PteAddress(page));
         if (!Pte.IsSwap(e))
         {
             dev = null!;
@@ -38,7 +39,7 @@ internal static unsafe class StoredEntries
     {
         length = SlotInfo.Length(info);
         var scratch = new byte[4096];
-        ReadOnlySpan<byte> s = tier.Mm.Zswap.Pool.Map(dev.Handle(slot), length, scratch);
+        ReadOnlySpan<byte> s = tier.Zswap.Pool.Map(dev.Handle(slot), length, scratch);
         ref byte first = ref MemoryMarshal.GetReference(s);
         if (Unsafe.AreSame(ref first, ref scratch[0])) return null;
         return (byte*)Unsafe.AsPointer(ref first);

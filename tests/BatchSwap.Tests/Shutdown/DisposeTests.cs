@@ -1,4 +1,6 @@
 using BatchSwap.Faults;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Tests.Shutdown;

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Tests.Cli;

@@ -1,6 +1,6 @@
 using BatchSwap.Swap;
 
-namespace BatchSwap.Memory;
+namespace BatchSwap.Access;
 
 /// <summary>
 /// A page could not be brought back: its only copy failed to decompress, did not match its checksum, or could
@@ -21,17 +21,4 @@ public sealed class PageDataLostException : IOException
 
     /// <summary>The page that was lost.</summary>
     public long Page { get; }
-}
-
-/// <summary>
-/// A memory group is at its limit and reclaim can free nothing (every page pinned, swap full, or writeback
-/// disabled with zswap full): the kernel's out-of-memory condition.
-/// </summary>
-public sealed class MemoryGroupExhaustedException : OutOfMemoryException
-{
-    internal MemoryGroupExhaustedException(MemoryGroup group, int order)
-        : base($"memory group '{group.Name}' is at its limit of {group.LimitBytes >> 20} MiB and reclaim cannot free " +
-               $"anything for an order-{order} folio (pages pinned, swap full, or writeback disabled with zswap full)")
-    {
-    }
 }

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
+using BatchSwap.MemCg;
+using BatchSwap.Memory;
 
-namespace BatchSwap.Memory;
+namespace BatchSwap.Access;
 
 /// <summary>
 /// A range of virtual pages that an application owns, held in folios of a chosen order. Reading or writing a
@@ -22,41 +24,25 @@ public sealed unsafe class Region : IDisposable
     /// <summary>The memory group the region is charged to.</summary>
     public MemoryGroup Group { get; }
 
-    /// <summary>Id of the region in its tier (stored in the frame table).</summary>
-    internal readonly int Id;
-    /// <summary>The node its folios are allocated on first.</summary>
-    internal readonly int Node;
-    /// <summary>Frames that hold the page table, 512 entries each.</summary>
-    internal readonly int[] PteFrames;
-    /// <summary>Serializes first-touch population of folios.</summary>
-    internal readonly Lock PopulateLock = new();
-    /// <summary>Swap-in readahead state: the last faulting page and the current window (racy by design; a hint).</summary>
-    internal long LastFaultPage = -1;
-    /// <summary>Pages the next swap-in reads around the faulting page (1 = no readahead).</summary>
-    internal int ReadaheadWindow = 1;
+    /// <summary>The region's page table and its uses (the part reclaim sees).</summary>
+    internal readonly AddressSpace Space;
 
     // The engine.
     private readonly Mm _mm;
-    // Threads using the region now (accesses, faults, and reclaim holding its folios); see TryEnterUse.
-    private int _users;
-    // Set when Dispose begins; no new use may start.
-    private volatile bool _dying;
     // Set when Dispose has finished.
     private int _disposed;
 
-    internal Region(Mm mm, int id, MemoryGroup group, long pages, int order, int node, int[] pteFrames)
+    internal Region(Mm mm, MemoryGroup group, AddressSpace space)
     {
         _mm = mm;
-        Id = id;
         Group = group;
-        PageCount = pages;
-        Order = order;
-        Node = node;
-        PteFrames = pteFrames;
+        Space = space;
+        PageCount = space.PageCount;
+        Order = space.Order;
     }
 
     /// <summary>Whether the region has been disposed.</summary>
-    public bool IsDisposed => _dying;
+    public bool IsDisposed => Space.IsDying;
 
     /// <summary>Copies <paramref name="destination"/>.Length bytes of page <paramref name="page"/>, from byte <paramref name="offset"/> of the page.</summary>
     public void Read(long page, Span<byte> destination, int offset = 0)
@@ -130,7 +116,7 @@ public sealed unsafe class Region : IDisposable
     {
         CheckRange(page, 0, 0);
         EnterUse();
-        try { return Pte.IsPresent(Volatile.Read(ref *PteAddress(page))); }
+        try { return Pte.IsPresent(Volatile.Read(ref *Space.PteAddress(page))); }
         finally { ExitUse(); }
     }
 
@@ -140,54 +126,14 @@ public sealed unsafe class Region : IDisposable
         ExitUse();
     }
 
-    /// <summary>The page table entry of a page.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong* PteAddress(long page) =>
-        (ulong*)_mm.Arena.PageAddress(PteFrames[(int)(page >> 9)]) + (page & 511);
-
-    /// <summary>Starts a use; fails when the region is being disposed.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool TryEnterUse()
-    {
-        Interlocked.Increment(ref _users);
-        if (!_dying) return true;
-        Interlocked.Decrement(ref _users);
-        return false;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EnterUse()
     {
-        if (!TryEnterUse()) ThrowDisposed();
+        if (!Space.TryEnterUse()) ThrowDisposed();
     }
 
-    /// <summary>Ends a use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void ExitUse() => Interlocked.Decrement(ref _users);
-
-    /// <summary>Marks the region dying and waits until no use is left.</summary>
-    internal bool BeginDispose()
-    {
-        if (_dying) return false;
-        lock (PopulateLock)
-        {
-            if (_dying) return false;
-            _dying = true;
-        }
-        Interlocked.MemoryBarrier(); // _dying is visible before _users is read (pairs with TryEnterUse's increment)
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _users) > 0) spin.SpinOnce();
-        return true;
-    }
-
-    /// <summary>Closes the region to new uses because its tier is closing, and waits until no use is left.</summary>
-    internal void Close()
-    {
-        lock (PopulateLock) _dying = true;
-        Interlocked.MemoryBarrier(); // _dying is visible before _users is read (pairs with TryEnterUse's increment)
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _users) > 0) spin.SpinOnce();
-    }
+    private void ExitUse() => Space.ExitUse();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckRange(long page, int offset, int length)
@@ -211,36 +157,5 @@ public sealed unsafe class Region : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _mm.FreeRegion(this);
-    }
-}
-
-/// <summary>
-/// Direct access to one pinned page; the page stays resident until the lease is disposed.
-/// </summary>
-public unsafe ref struct PageLease
-{
-    // The region, to unpin and end the use.
-    private Region? _region;
-    // The folio head frame that is pinned.
-    private readonly int _head;
-    // The page's address.
-    private readonly byte* _address;
-
-    internal PageLease(Region region, int head, byte* address)
-    {
-        _region = region;
-        _head = head;
-        _address = address;
-    }
-
-    /// <summary>The page's 4096 bytes.</summary>
-    public Span<byte> Span => _region is null ? throw new InvalidOperationException("an empty lease") : new Span<byte>(_address, PageSize.Bytes);
-
-    /// <summary>Unpins the page. A second call does nothing.</summary>
-    public void Dispose()
-    {
-        Region? r = _region;
-        _region = null;
-        r?.ReleaseLease(_head);
     }
 }

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using BatchSwap.Lru;
+using BatchSwap.MemCg;
+using BatchSwap.Memory;
 using BatchSwap.Reclaim;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
+using BatchSwap.Threading;
+using BatchSwap.Tunables;
 using BatchSwap.Zswap;
 
-namespace BatchSwap.Memory;
+namespace BatchSwap.Access;
 
 /// <summary>
 /// The memory manager: page access through the page tables, faults (first touch and swap-in), folio
@@ -23,74 +26,42 @@ internal sealed unsafe class Mm
     public readonly PageArena Arena;
     /// <summary>The swap devices, by type.</summary>
     public readonly SwapDevice[] Devices;
-    /// <summary>zswap.</summary>
-    public ZswapCache Zswap = null!;
-    /// <summary>Reclaim.</summary>
-    public Reclaimer Reclaimer = null!;
-
-    // The counters.
-    private readonly Counters _counters;
     /// <summary>The tunables.</summary>
-    public readonly Tunables.TunableSet Tunables;
-    // Regions by id (copy-on-grow; read without a lock).
-    private volatile Region?[] _regions = new Region?[64];
-    // Guards region id allocation and _regions growth.
-    private readonly Lock _regionLock = new();
-    // Free region ids.
-    private readonly Stack<int> _freeIds = new();
-    // Next never-used region id.
-    private int _nextId;
+    public readonly TunableSet Tunables;
+
+    // What the access layer sits on: zswap and the swap devices for swap-in, reclaim for allocations, the background
+    // reclaimers to wake, one per node (none when background reclaim is off).
+    private readonly ZswapCache _zswap;
+    private readonly Reclaimer _reclaimer;
+    private readonly Kswapd[] _kswapds;
+    // The address spaces by id, and the tier's gate.
+    private readonly AddressSpaces _spaces;
+    private readonly TierGate _gate;
+    // The counters, and the threads busy with the tier's work.
+    private readonly Counters _counters;
+    private readonly BusyThreads _busy;
     // Rotates first-touch node choice for regions with no preference.
     private int _nodeRotor;
-    // Threads in a fault or in reclaim now (they keep a core busy).
-    private int _busyThreads;
 
-    /// <summary>Threads in a fault or in reclaim now.</summary>
-    public int BusyThreads => Volatile.Read(ref _busyThreads);
-
-    /// <summary>Adds to or takes from the busy-thread count (background reclaim).</summary>
-    public void AddBusy(int delta) => Interlocked.Add(ref _busyThreads, delta);
-
-    /// <summary>The background reclaimers, one per node (empty when background reclaim is off).</summary>
-    public Kswapd[] Kswapds = [];
-    // Tier operations other than page accesses (region set-up and teardown, snapshots) in flight; see TryEnterOp.
-    // Page accesses are counted per region instead (Region.TryEnterUse), so the hot path shares no tier-wide word.
-    private int _ops;
-    // Set when the tier begins to close: no new operation or access may start.
-    private volatile bool _closed;
-
-    public Mm(PageArena arena, SwapDevice[] devices, Counters counters, Tunables.TunableSet tunables)
+    public Mm(PageArena arena, AddressSpaces spaces, TierGate gate, SwapDevice[] devices, ZswapCache zswap, Reclaimer reclaimer,
+        Kswapd[] kswapds, Counters counters, BusyThreads busy, TunableSet tunables)
     {
-        Tunables = tunables;
         Arena = arena;
+        _spaces = spaces;
+        _gate = gate;
         Devices = devices;
+        _zswap = zswap;
+        _reclaimer = reclaimer;
+        _kswapds = kswapds;
         _counters = counters;
-    }
-
-    /// <summary>The region with a given id, or null.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Region? RegionById(int id)
-    {
-        Region?[] t = _regions;
-        return (uint)id < (uint)t.Length ? t[id] : null;
+        _busy = busy;
+        Tunables = tunables;
     }
 
     // ================================================================ the tier gate
 
     /// <summary>Whether the tier is closing or closed.</summary>
-    public bool IsClosed => _closed;
-
-    /// <summary>Starts a tier operation (not a page access); false once the tier is closing.</summary>
-    public bool TryEnterOp()
-    {
-        Interlocked.Increment(ref _ops);
-        if (!_closed) return true;
-        Interlocked.Decrement(ref _ops);
-        return false;
-    }
-
-    /// <summary>Ends a tier operation.</summary>
-    public void ExitOp() => Interlocked.Decrement(ref _ops);
+    public bool IsClosed => _gate.IsClosed;
 
     /// <summary>
     /// Closes the tier: no new operation or page access may start, and this waits until every one in flight has
@@ -99,12 +70,9 @@ internal sealed unsafe class Mm
     /// </summary>
     public void Close()
     {
-        _closed = true;
-        Interlocked.MemoryBarrier(); // the flag is visible before the counts are read (pairs with the increments)
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _ops) > 0) spin.SpinOnce();
+        _gate.Close();
         // No region can be made or freed now; close every live one to accesses and wait for its uses.
-        foreach (Region? r in _regions) r?.Close();
+        _spaces.CloseAll();
     }
 
     // ================================================================ access
@@ -112,7 +80,7 @@ internal sealed unsafe class Mm
     /// <summary>Pins the folio holding a page, faulting it in if needed. Returns the pinned head; gives the page's address.</summary>
     public int PinPage(Region region, long page, out byte* address)
     {
-        ulong* pte = region.PteAddress(page);
+        ulong* pte = region.Space.PteAddress(page);
         var spin = new SpinWait();
         while (true)
         {
@@ -122,7 +90,7 @@ internal sealed unsafe class Mm
                 int frame = Pte.Frame(e);
                 ref PageFrame f = ref Arena.Frame(frame);
                 int head = f.Head;
-                if (TryPin(head))
+                if (Arena.TryPin(head))
                 {
                     if (Volatile.Read(ref *pte) == e)
                     {
@@ -140,14 +108,6 @@ internal sealed unsafe class Mm
             }
             Fault(region, page, e);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryPin(int head)
-    {
-        ref int pin = ref Arena.Frame(head).Pin;
-        int v = Volatile.Read(ref pin);
-        return v >= 0 && Interlocked.CompareExchange(ref pin, v + 1, v) == v;
     }
 
     /// <summary>
@@ -176,7 +136,7 @@ internal sealed unsafe class Mm
         bool locked = dev.LockSlot(slot, out ulong info);
         Debug.Assert(locked, "a retained slot is always in use");
         if (!locked) return;
-        Zswap.Invalidate(dev, slot, info);
+        _zswap.Invalidate(dev, slot, info);
         dev.Free(slot, 1);
         _counters.Add(Counter.SwapRetainedInvalidated);
     }
@@ -189,13 +149,7 @@ internal sealed unsafe class Mm
 
     /// <summary>Drops a pin.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Unpin(int head) => Interlocked.Decrement(ref Arena.Frame(head).Pin);
-
-    /// <summary>Freezes an unpinned folio for reclaim; false if someone holds a pin.</summary>
-    public bool TryFreeze(int head) => Interlocked.CompareExchange(ref Arena.Frame(head).Pin, PageFrame.Frozen, 0) == 0;
-
-    /// <summary>Unfreezes a folio that reclaim kept.</summary>
-    public void Unfreeze(int head) => Volatile.Write(ref Arena.Frame(head).Pin, 0);
+    public void Unpin(int head) => Arena.Unpin(head);
 
     // ================================================================ faults
 
@@ -204,7 +158,7 @@ internal sealed unsafe class Mm
         _counters.Add(Counter.Pgfault);
         MemoryGroup group = region.Group;
         group.EnterActive();
-        Interlocked.Increment(ref _busyThreads);
+        _busy.Add(1);
         try
         {
             if (entry == 0) Populate(region, page);
@@ -217,7 +171,7 @@ internal sealed unsafe class Mm
         }
         finally
         {
-            Interlocked.Decrement(ref _busyThreads);
+            _busy.Add(-1);
             group.LeaveActive();
         }
     }
@@ -225,9 +179,9 @@ internal sealed unsafe class Mm
     /// <summary>First touch: a zeroed folio of the region's order (or order 0 if that cannot be had).</summary>
     private void Populate(Region region, long page)
     {
-        lock (region.PopulateLock)
+        lock (region.Space.PopulateLock)
         {
-            if (Volatile.Read(ref *region.PteAddress(page)) != 0) return;
+            if (Volatile.Read(ref *region.Space.PteAddress(page)) != 0) return;
             int order = region.Order;
             long start = page & ~((1L << order) - 1);
             if (order > 0 && (start + (1L << order) > region.PageCount || !RangeIsEmpty(region, start, 1 << order)))
@@ -235,12 +189,12 @@ internal sealed unsafe class Mm
                 order = 0;
                 start = page;
             }
-            int head = AllocFolio(region.Group, region.Node, ref order);
+            int head = AllocFolio(region.Group, region.Space.Node, ref order);
             if (order == 0) start = page;
             int pages = 1 << order;
             new Span<byte>(Arena.PageAddress(head), pages * PageSize.Bytes).Clear();
             InitFolio(head, order, region, start);
-            for (int i = 0; i < pages; i++) Volatile.Write(ref *region.PteAddress(start + i), Pte.MakePresent(head + i));
+            for (int i = 0; i < pages; i++) Volatile.Write(ref *region.Space.PteAddress(start + i), Pte.MakePresent(head + i));
             AddToLru(region.Group, head, active: false);
         }
     }
@@ -248,12 +202,12 @@ internal sealed unsafe class Mm
     private bool RangeIsEmpty(Region region, long start, int pages)
     {
         for (int i = 0; i < pages; i++)
-            if (Volatile.Read(ref *region.PteAddress(start + i)) != 0) return false;
+            if (Volatile.Read(ref *region.Space.PteAddress(start + i)) != 0) return false;
         return true;
     }
 
     /// <summary>Most pages one swap-in brings (2^MaxPageCluster).</summary>
-    private const int MaxReadahead = 1 << BatchSwap.Tunables.TunableSet.MaxPageCluster;
+    private const int MaxReadahead = 1 << TunableSet.MaxPageCluster;
 
     /// <summary>
     /// Swap-in: the faulting page and, when the region's accesses look sequential, its swapped-out neighbours in an
@@ -274,11 +228,11 @@ internal sealed unsafe class Mm
 
         // The faulting page first: it may reclaim, and it waits for its slot.
         int order0 = 0;
-        int head = AllocFolio(group, region.Node, ref order0);
+        int head = AllocFolio(group, region.Space.Node, ref order0);
         SwapDevice dev = Devices[Pte.SwapType(entry)];
         int slot = Pte.SwapOffset(entry);
         bool own = dev.LockSlot(slot, out ulong info);
-        if (!own || Volatile.Read(ref *region.PteAddress(page)) != entry)
+        if (!own || Volatile.Read(ref *region.Space.PteAddress(page)) != entry)
         {
             // Someone else brought it in first (the slot may even be free or reused by now).
             if (own) dev.UnlockSlot(slot);
@@ -300,18 +254,18 @@ internal sealed unsafe class Mm
             // Neighbours: only what can be had without waiting or reclaiming. (The loop goes on to the faulting
             // page even when memory for neighbours runs out: its slot is locked and must be loaded.)
             if (!neighbours) continue;
-            ulong e = Volatile.Read(ref *region.PteAddress(q));
+            ulong e = Volatile.Read(ref *region.Space.PteAddress(q));
             if (!Pte.IsSwap(e)) continue;
             SwapDevice d = Devices[Pte.SwapType(e)];
             int s = Pte.SwapOffset(e);
-            int f = TryAllocFolioNoReclaim(group, region.Node);
+            int f = TryAllocFolioNoReclaim(group, region.Space.Node);
             if (f < 0) { neighbours = false; continue; }
             if (!d.TryLockSlot(s, out ulong locked))
             {
                 FreeNewFolio(group, f, 0);
                 continue;
             }
-            if (Volatile.Read(ref *region.PteAddress(q)) != e)
+            if (Volatile.Read(ref *region.Space.PteAddress(q)) != e)
             {
                 d.UnlockSlot(s);
                 FreeNewFolio(group, f, 0);
@@ -321,7 +275,7 @@ internal sealed unsafe class Mm
             reqs[n++] = new LoadRequest { Type = d.Type, Slot = s, Info = locked, Frame = Arena.PageAddress(f) };
         }
 
-        Zswap.LoadBatch(reqs[..n]);
+        _zswap.LoadBatch(reqs[..n]);
 
         LoadResult faulting = LoadResult.Ok;
         bool retain = !Tunables.ExclusiveLoads;
@@ -343,13 +297,13 @@ internal sealed unsafe class Mm
             {
                 // The copy stays until the page is written; the slot is published unlocked.
                 Arena.Frame(heads[i]).Link = SlotIds.Make(r.Type, r.Slot);
-                Zswap.Retain(d, r.Slot, r.Info);
+                _zswap.Retain(d, r.Slot, r.Info);
             }
-            Volatile.Write(ref *region.PteAddress(pages[i]), Pte.MakePresent(heads[i]));
+            Volatile.Write(ref *region.Space.PteAddress(pages[i]), Pte.MakePresent(heads[i]));
             AddToLru(group, heads[i], active: false);
             if (!retain)
             {
-                Zswap.Invalidate(d, r.Slot, r.Info);
+                _zswap.Invalidate(d, r.Slot, r.Info);
                 d.Free(r.Slot, 1);
             }
         }
@@ -374,11 +328,11 @@ internal sealed unsafe class Mm
         long start = page & ~((long)count - 1);
         if (start + count > region.PageCount) return false;
         for (long q = start; q < start + count; q++)
-            if (!Pte.IsSwap(Volatile.Read(ref *region.PteAddress(q)))) return false;
+            if (!Pte.IsSwap(Volatile.Read(ref *region.Space.PteAddress(q)))) return false;
 
         MemoryGroup group = region.Group;
         int got = order;
-        int head = AllocFolio(group, region.Node, ref got);
+        int head = AllocFolio(group, region.Space.Node, ref got);
         if (got != order)
         {
             FreeNewFolio(group, head, got);
@@ -390,13 +344,13 @@ internal sealed unsafe class Mm
         for (; n < count; n++)
         {
             long q = start + n;
-            ulong e = Volatile.Read(ref *region.PteAddress(q));
+            ulong e = Volatile.Read(ref *region.Space.PteAddress(q));
             if (!Pte.IsSwap(e)) { ok = false; break; } // came in meanwhile
             SwapDevice d = Devices[Pte.SwapType(e)];
             int s = Pte.SwapOffset(e);
             // The faulting page waits for its slot like the order-0 path; the others are taken only if free now.
             bool locked = q == page && e == entry ? d.LockSlot(s, out ulong info) : d.TryLockSlot(s, out info);
-            if (!locked || Volatile.Read(ref *region.PteAddress(q)) != e)
+            if (!locked || Volatile.Read(ref *region.Space.PteAddress(q)) != e)
             {
                 if (locked) d.UnlockSlot(s);
                 ok = false;
@@ -406,7 +360,7 @@ internal sealed unsafe class Mm
         }
         if (ok)
         {
-            Zswap.LoadBatch(reqs.AsSpan(0, n));
+            _zswap.LoadBatch(reqs.AsSpan(0, n));
             for (int i = 0; i < n; i++) ok &= reqs[i].Result == LoadResult.Ok;
         }
         if (!ok)
@@ -417,12 +371,12 @@ internal sealed unsafe class Mm
         }
 
         InitFolio(head, order, region, start);
-        for (int i = 0; i < count; i++) Volatile.Write(ref *region.PteAddress(start + i), Pte.MakePresent(head + i));
+        for (int i = 0; i < count; i++) Volatile.Write(ref *region.Space.PteAddress(start + i), Pte.MakePresent(head + i));
         AddToLru(group, head, active: false);
         for (int i = 0; i < count; i++)
         {
             SwapDevice d = Devices[reqs[i].Type];
-            Zswap.Invalidate(d, reqs[i].Slot, reqs[i].Info);
+            _zswap.Invalidate(d, reqs[i].Slot, reqs[i].Info);
             d.Free(reqs[i].Slot, 1);
         }
         _counters.Add(Counter.Pgmajfault);
@@ -440,13 +394,13 @@ internal sealed unsafe class Mm
     private int NextReadaheadWindow(Region region, long page)
     {
         int max = 1 << Tunables.PageCluster;
-        long last = region.LastFaultPage;
-        int w = region.ReadaheadWindow;
+        long last = region.Space.LastFaultPage;
+        int w = region.Space.ReadaheadWindow;
         bool sequential = last >= 0 && page > last && page - last <= Math.Max(2 * w, 2);
         w = sequential ? Math.Min(max, Math.Max(2, w * 2)) : Math.Max(1, w / 2);
         if (w > max) w = max;
-        region.ReadaheadWindow = w;
-        region.LastFaultPage = page;
+        region.Space.ReadaheadWindow = w;
+        region.Space.LastFaultPage = page;
         return w;
     }
 
@@ -472,7 +426,7 @@ internal sealed unsafe class Mm
         f.Kind = FrameKind.Folio;
         f.Head = head;
         f.Order = (byte)order;
-        f.Owner = region.Id;
+        f.Owner = region.Space.Id;
         f.Index = (int)firstPage;
         f.Referenced = 0;
         f.Flags = FolioFlags.None;
@@ -522,7 +476,7 @@ internal sealed unsafe class Mm
             }
             // Over the limit or out of frames: reclaim in this thread.
             _counters.Add(Counter.Allocstall);
-            int got = Reclaimer.ReclaimForAllocation(group, preferredNode, Math.Max(32, 1 << order), out long scanned);
+            int got = _reclaimer.ReclaimForAllocation(group, preferredNode, Math.Max(32, 1 << order), out long scanned);
             if (got > 0) { stalls = 0; continue; }
             // Nothing reclaimed though the lists were scanned: others may be freeing (their reclaim in flight),
             // so wait a little; give up (OOM) only after many such rounds.
@@ -539,7 +493,7 @@ internal sealed unsafe class Mm
         {
             int n = (preferredNode + i) % nodes.Length;
             int f = nodes[n].Alloc(order, mayUseReserve: false);
-            if (Kswapds.Length > 0) Kswapds[n].WakeIfLow(group);
+            if (_kswapds.Length > 0) _kswapds[n].WakeIfLow(group);
             if (f >= 0) return f;
         }
         return -1;
@@ -573,45 +527,31 @@ internal sealed unsafe class Mm
             throw;
         }
 
-        lock (_regionLock)
-        {
-            int id = _freeIds.Count > 0 ? _freeIds.Pop() : _nextId++;
-            if (node < 0) node = _nodeRotor++ % Arena.Nodes.Length;
-            var region = new Region(this, id, group, pages, order, node, table);
-            Region?[] t = _regions;
-            if (id >= t.Length)
-            {
-                var bigger = new Region?[t.Length * 2];
-                t.CopyTo(bigger, 0);
-                t = bigger;
-            }
-            t[id] = region;
-            _regions = t;
-            return region;
-        }
+        if (node < 0) node = (int)((uint)Interlocked.Increment(ref _nodeRotor) % (uint)Arena.Nodes.Length);
+        return new Region(this, group, _spaces.Add(Arena, pages, order, node, table));
     }
 
     /// <summary>Frees everything a region holds. Waits for uses (accesses, reclaim of its folios) to end.</summary>
     public void FreeRegion(Region region)
     {
-        if (!TryEnterOp()) return; // the tier is closing: it frees everything itself
+        if (!_gate.TryEnter()) return; // the tier is closing: it frees everything itself
         try
         {
             FreeRegionCore(region);
         }
         finally
         {
-            ExitOp();
+            _gate.Exit();
         }
     }
 
     private void FreeRegionCore(Region region)
     {
-        if (!region.BeginDispose()) return;
+        if (!region.Space.BeginDispose()) return;
         MemoryGroup group = region.Group;
         for (long p = 0; p < region.PageCount; p++)
         {
-            ulong* pte = region.PteAddress(p);
+            ulong* pte = region.Space.PteAddress(p);
             ulong e = *pte;
             *pte = 0;
             if (Pte.IsPresent(e))
@@ -621,9 +561,9 @@ internal sealed unsafe class Mm
                 // another thread may reuse them as heads of its own folios.
                 int frame = Pte.Frame(e);
                 ref PageFrame f = ref Arena.Frame(frame);
-                Debug.Assert(f.Head == frame && f.Owner == region.Id && f.Index == p);
+                Debug.Assert(f.Head == frame && f.Owner == region.Space.Id && f.Index == p);
                 int order = f.Order;
-                for (int i = 1; i < 1 << order; i++) *region.PteAddress(p + i) = 0;
+                for (int i = 1; i < 1 << order; i++) *region.Space.PteAddress(p + i) = 0;
                 p += (1 << order) - 1;
                 MemoryNode node = Arena.NodeOf(frame);
                 lock (node.Lock)
@@ -634,7 +574,7 @@ internal sealed unsafe class Mm
                 // No use of the region is left, but a reader of another region that saw this frame in a stale
                 // entry may hold a pin for a moment (it drops it when its entry recheck fails): wait it out.
                 var spin = new SpinWait();
-                while (!TryFreeze(frame)) spin.SpinOnce();
+                while (!Arena.TryFreeze(frame)) spin.SpinOnce();
                 if (f.Link >= 0) DropRetainedCopy(frame);
                 node.Free(frame, order);
                 group.Uncharge((long)PageSize.Bytes << order);
@@ -644,15 +584,11 @@ internal sealed unsafe class Mm
                 SwapDevice dev = Devices[Pte.SwapType(e)];
                 int slot = Pte.SwapOffset(e);
                 if (!dev.LockSlot(slot, out ulong info)) continue; // cannot happen: nothing else uses a dying region's slots
-                Zswap.Invalidate(dev, slot, info);
+                _zswap.Invalidate(dev, slot, info);
                 dev.Free(slot, 1);
             }
         }
-        foreach (int f in region.PteFrames) FreeNewFolio(group, f, 0);
-        lock (_regionLock)
-        {
-            _regions[region.Id] = null;
-            _freeIds.Push(region.Id);
-        }
+        foreach (int f in region.Space.PteFrames) FreeNewFolio(group, f, 0);
+        _spaces.Remove(region.Space);
     }
 }

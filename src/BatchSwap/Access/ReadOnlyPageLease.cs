@@ -1,4 +1,6 @@
-namespace BatchSwap.Memory;
+using BatchSwap.Memory;
+
+namespace BatchSwap.Access;
 
 /// <summary>
 /// A page pinned for reading only (<see cref="Region.PinReadOnly"/>): its 4 KiB as a read-only span. Unlike a

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using BatchSwap.Lru;
+using BatchSwap.Memory;
 using BatchSwap.Stats;
 
-namespace BatchSwap.Memory;
+namespace BatchSwap.MemCg;
 
 /// <summary>
 /// A memory group, like a memory cgroup: one limit shared by all its regions, charged with their resident
@@ -73,7 +74,7 @@ public sealed class MemoryGroup
         BackgroundLowBytes = limitBytes - HeadroomBytes - step;
         BackgroundHighBytes = BackgroundLowBytes - step;
         Lruvecs = new LruVec[arena.Nodes.Length];
-        for (int n = 0; n < Lruvecs.Length; n++) Lruvecs[n] = new LruVec(this, arena.Nodes[n], arena.Frames);
+        for (int n = 0; n < Lruvecs.Length; n++) Lruvecs[n] = new LruVec(id, arena.Nodes[n], arena.Frames);
     }
 
     /// <summary>

@@ -1,0 +1,55 @@
+using BatchSwap.Memory;
+using BatchSwap.Stats;
+using BatchSwap.Swap;
+
+namespace BatchSwap.MemCg;
+
+/// <summary>
+/// A tier's memory groups: made in id order and never removed, so a group id (as swap slots store it) always names
+/// the same group. Reads take no lock; <see cref="Create"/> takes one that nests inside nothing.
+/// </summary>
+internal sealed class MemoryGroups
+{
+    /// <summary>Most groups in a tier: a swap slot's info names its group in 8 bits.</summary>
+    public const int MaxGroups = SlotInfo.MaxGroups;
+
+    // Groups by id.
+    private readonly MemoryGroup?[] _byId = new MemoryGroup?[MaxGroups];
+    // Groups in creation order (copy-on-write).
+    private volatile MemoryGroup[] _all = [];
+    // Guards creation.
+    private readonly Lock _lock = new();
+    // What groups charge and where they count.
+    private readonly PageArena _arena;
+    private readonly Counters _counters;
+
+    public MemoryGroups(PageArena arena, Counters counters)
+    {
+        _arena = arena;
+        _counters = counters;
+    }
+
+    /// <summary>The groups in creation (and id) order.</summary>
+    public IReadOnlyList<MemoryGroup> All => _all;
+
+    /// <summary>The group with id <paramref name="id"/>, or null.</summary>
+    public MemoryGroup? ById(int id) => (uint)id < MaxGroups ? _byId[id] : null;
+
+    /// <summary>Whether <paramref name="group"/> is one of these.</summary>
+    public bool Contains(MemoryGroup group) => ReferenceEquals(ById(group.Id), group);
+
+    /// <summary>Makes a group; the caller has validated the name and limit.</summary>
+    /// <exception cref="InvalidOperationException">There are <see cref="MaxGroups"/> already.</exception>
+    public MemoryGroup Create(string name, long limitBytes)
+    {
+        lock (_lock)
+        {
+            int id = _all.Length;
+            if (id >= MaxGroups) throw new InvalidOperationException($"at most {MaxGroups} memory groups");
+            var g = new MemoryGroup(id, name, limitBytes, _arena, _counters);
+            _byId[id] = g;
+            _all = [.. _all, g];
+            return g;
+        }
+    }
+}
