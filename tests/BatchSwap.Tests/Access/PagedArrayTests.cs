@@ -15,7 +15,7 @@ public sealed class PagedArrayTests
     public void IndexerAndEnumerationSeeWhatWasWritten()
     {
         using MemoryTier tier = AccessTier.Create();
-        using var a = new PagedArray<long>(tier, 5L << 20); // 40 MiB of longs in a 16 MiB tier
+        using var a = new PagedArray<long>(tier, 5L << 20); // 40 MiB of longs in a 24 MiB tier
         Assert.Equal(5L << 20, a.Length);
         for (long i = 0; i < a.Length; i += 97) a[i] = i * 3;
         Assert.True(Swapped(tier) > 0);
@@ -35,7 +35,7 @@ public sealed class PagedArrayTests
     public void ElementsThatSpanPagesRoundTrip()
     {
         using MemoryTier tier = AccessTier.Create();
-        long count = (24L << 20) / 12;
+        long count = (36L << 20) / 12;
         using var a = new PagedArray<Triple>(tier, count);
         // Element 341 lies at bytes 4092 … 4103: its first int on page 0, the rest on page 1.
         a[341] = new Triple(1, 2, 3);
