@@ -25,12 +25,14 @@ internal static class OpsCommands
         var engine = new EngineOptions();
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
         var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
+        var counters = UsememCommand.CountersOption();
         var cmd = new Command("zipf", "hot/cold load: reads and writes of zipf-chosen pages, each read verified against the latest version written");
         foreach (Option o in new Option[] { workers, size, order, ops, skew, readRatio, opSeed }) cmd.Options.Add(o);
         engine.AddTo(cmd);
         cmd.Options.Add(json);
         cmd.Options.Add(quiet);
-        cmd.SetAction(parse => Guard("zipf", stderr, () =>
+        cmd.Options.Add(counters);
+        cmd.SetAction((parse, cancel) => Task.FromResult(Guard("zipf", stderr, () =>
         {
             var opts = new ZipfOptions
             {
@@ -44,10 +46,12 @@ internal static class OpsCommands
             };
             opts.Validate();
             RunSettings run = engine.Read(parse);
+            string? jsonPath = parse.GetValue(json);
+            if (jsonPath is not null) OutputFile.CheckWritable(jsonPath, "--json");
             using IDisposablePageSource source = UsememCommand.OpenSource(parse.GetValue(engine.Pages), parse.GetValue(engine.Seed));
             using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers);
             bool live = !parse.GetValue(quiet) && LiveProgress.IsTerminal(stdout);
-            OpsResult result = LiveProgress.Run(live, "zipf", () => tier.Snapshot().Gauge("pool_total_size"), report => Zipf.Run(tier, source, opts, report));
+            OpsResult result = LiveProgress.Run(live, "zipf", () => tier.Snapshot().Gauge("pool_total_size"), report => Zipf.Run(tier, source, opts, report, cancel));
             var parameters = new Dictionary<string, object>
             {
                 ["workers"] = opts.Workers, ["size_per_worker_bytes"] = opts.SizePerWorker, ["order"] = opts.Order,
@@ -55,8 +59,8 @@ internal static class OpsCommands
             };
             string describe = string.Create(CultureInfo.InvariantCulture,
                 $"{opts.Workers} x {ByteSize.Format(opts.SizePerWorker)}, {opts.OpsPerWorker} ops each, skew {opts.Skew}, reads {opts.ReadRatio}, order {opts.Order}");
-            return Finish(new OpsReport("zipf", describe, parameters, run, tier, source, result), result, parse.GetValue(quiet), parse.GetValue(json), stdout);
-        }));
+            return Finish(new OpsReport("zipf", describe, parameters, run, tier, source, result), result, parse.GetValue(quiet), parse.GetValue(counters), jsonPath, stdout, stderr);
+        })));
         return cmd;
     }
 
@@ -67,40 +71,45 @@ internal static class OpsCommands
         var engine = new EngineOptions();
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
         var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
+        var counters = UsememCommand.CountersOption();
         var cmd = new Command("replay", "replay a page access trace: each worker fills the pages it names, then runs its lines in order, reads verified");
         cmd.Options.Add(trace);
         cmd.Options.Add(order);
         engine.AddTo(cmd);
         cmd.Options.Add(json);
         cmd.Options.Add(quiet);
-        cmd.SetAction(parse => Guard("replay", stderr, () =>
+        cmd.Options.Add(counters);
+        cmd.SetAction((parse, cancel) => Task.FromResult(Guard("replay", stderr, () =>
         {
             int ord = parse.GetValue(order);
             if (ord is < 0 or > PageSize.MaxOrder) throw new CliError($"--order must be in [0, {PageSize.MaxOrder}], got {ord}");
             RunSettings run = engine.Read(parse);
             string path = parse.GetValue(trace)!;
             if (!File.Exists(path)) throw new CliError($"--trace: no such file '{path}'");
+            string? jsonPath = parse.GetValue(json);
+            if (jsonPath is not null) OutputFile.CheckWritable(jsonPath, "--json");
             Trace t = Trace.Load(path);
             using IDisposablePageSource source = UsememCommand.OpenSource(parse.GetValue(engine.Pages), parse.GetValue(engine.Seed));
             using MemoryTier tier = run.CreateTier(t.PagesPerWorker.Sum() * PageSize.Bytes);
             bool live = !parse.GetValue(quiet) && LiveProgress.IsTerminal(stdout);
-            OpsResult result = LiveProgress.Run(live, "replay", () => tier.Snapshot().Gauge("pool_total_size"), report => t.Replay(tier, source, ord, report));
+            OpsResult result = LiveProgress.Run(live, "replay", () => tier.Snapshot().Gauge("pool_total_size"), report => t.Replay(tier, source, ord, report, cancel));
             var parameters = new Dictionary<string, object>
             {
                 ["trace"] = Path.GetFileName(path), ["workers"] = t.Workers, ["trace_pages"] = t.PagesPerWorker.Sum(), ["order"] = ord,
             };
             string describe = string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(path)}, {t.Workers} workers, {t.Ops} ops over {ByteSize.Format(t.PagesPerWorker.Sum() * PageSize.Bytes)}, order {ord}");
-            return Finish(new OpsReport("replay", describe, parameters, run, tier, source, result), result, parse.GetValue(quiet), parse.GetValue(json), stdout);
-        }));
+            return Finish(new OpsReport("replay", describe, parameters, run, tier, source, result), result, parse.GetValue(quiet), parse.GetValue(counters), jsonPath, stdout, stderr);
+        })));
         return cmd;
     }
 
-    private static int Finish(OpsReport report, OpsResult result, bool quiet, string? json, TextWriter stdout)
+    private static int Finish(OpsReport report, OpsResult result, bool quiet, bool counters, string? json, TextWriter stdout, TextWriter stderr)
     {
         if (quiet) stdout.WriteLine(report.SummaryLine());
-        else report.WriteText(stdout);
+        else report.WriteText(stdout, counters);
         if (json is not null) report.WriteJson(json);
+        if (result.Interrupted) return UsememCommand.Interrupted(stderr, report.Workload);
         return result.Mismatches == 0 ? 0 : 1;
     }
 

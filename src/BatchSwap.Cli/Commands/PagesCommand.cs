@@ -17,7 +17,10 @@ internal static class PagesCommand
         var cmd = new Command("pages", "write the built-in page mix (what usemem uses without --pages) as a .pages image");
         cmd.Options.Add(output);
         cmd.Options.Add(seed);
-        cmd.SetAction(parse =>
+        cmd.SetAction((parse, cancel) => Task.FromResult(Execute(parse, cancel)));
+        return cmd;
+
+        int Execute(ParseResult parse, CancellationToken cancel)
         {
             string path = parse.GetValue(output)!;
             try
@@ -26,7 +29,19 @@ internal static class PagesCommand
                 using IDisposablePageSource source = PageSourceFactory.Open(null, parse.GetValue(seed));
                 string tmp = path + ".tmp";
                 using (FileStream f = File.Create(tmp))
-                    for (long i = 0; i < source.PageCount; i++) f.Write(source.GetPage(i));
+                {
+                    for (long i = 0; i < source.PageCount; i++)
+                    {
+                        if (cancel.IsCancellationRequested) break;
+                        f.Write(source.GetPage(i));
+                    }
+                }
+                if (cancel.IsCancellationRequested)
+                {
+                    File.Delete(tmp); // a partial image is no image
+                    stderr.WriteLine($"batchswap pages: stopped; {path} was not written");
+                    return Program.Interrupted;
+                }
                 File.Move(tmp, path, overwrite: true);
                 stdout.WriteLine(FormattableString.Invariant($"wrote {source.PageCount} pages ({ByteSize.Format(source.PageCount * 4096)}) of {source.Description} to {path}"));
                 return 0;
@@ -36,7 +51,6 @@ internal static class PagesCommand
                 stderr.WriteLine($"batchswap pages: {e.Message}");
                 return Program.UsageError;
             }
-        });
-        return cmd;
+        }
     }
 }

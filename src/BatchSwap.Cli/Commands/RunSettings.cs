@@ -1,6 +1,7 @@
 using BatchSwap.Compression.Codecs;
 using BatchSwap.Faults;
 using BatchSwap.Tunables;
+using BatchSwap.Workloads.Units;
 
 namespace BatchSwap.Cli.Commands;
 
@@ -16,6 +17,7 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
     public void Validate()
     {
         if (LimitBytes < MinLimitBytes) throw new CliError($"--limit must be at least 8MiB for reclaim to make progress, got {LimitBytes} bytes");
+        CheckMachineMemory(LimitBytes, "--limit");
         if (!CodecRegistry.TryGet(Compressor, out _)) throw new CliError($"--compressor: unknown compressor '{Compressor}'; accepted: {string.Join(", ", CodecRegistry.Names)}");
         if (BatchSize is < 1 or > TunableSet.MaxCompressBatchSize) throw new CliError($"--batch-size must be {TunableSet.CompressBatchSizeAccepted}, got {BatchSize}");
         if (Engines is < 0 or > 256) throw new CliError($"--engines must be in [0, 256], got {Engines}");
@@ -66,5 +68,18 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
         {
             throw new CliError(SwapDir is null ? e.Message : $"--swap-dir: {e.Message}");
         }
+        catch (OutOfMemoryException e) when (e is not Memory.MemoryGroupExhaustedException)
+        {
+            // Below the machine's memory, but more than the process may have now (other processes, overcommit rules).
+            throw new CliError($"--limit {ByteSize.Format(LimitBytes)}: the tier's memory could not be reserved ({ByteSize.Format(Output.ProcessMemory.MachineBytes())} on this machine); give a smaller --limit");
+        }
+    }
+
+    /// <summary>Throws <see cref="CliError"/> when <paramref name="bytes"/> (given to <paramref name="option"/>) is more than the machine's memory.</summary>
+    public static void CheckMachineMemory(long bytes, string option)
+    {
+        long machine = Output.ProcessMemory.MachineBytes();
+        if (machine > 0 && bytes > machine)
+            throw new CliError($"{option} {ByteSize.Format(bytes)} is more than this machine's memory ({ByteSize.Format(machine)}); the tier's memory must fit in RAM");
     }
 }

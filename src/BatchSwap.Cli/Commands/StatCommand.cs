@@ -23,7 +23,7 @@ internal static class StatCommand
         engine.AddTo(cmd);
         cmd.Options.Add(runUsemem);
         cmd.Options.Add(json);
-        cmd.SetAction(parse => OpsCommands.Guard("stat", stderr, () =>
+        cmd.SetAction((parse, cancel) => Task.FromResult(OpsCommands.Guard("stat", stderr, () =>
         {
             RunSettings run = engine.Read(parse);
             string? size = parse.GetValue(runUsemem);
@@ -33,7 +33,7 @@ internal static class StatCommand
             if (bytes > 0)
             {
                 using IDisposablePageSource source = UsememCommand.OpenSource(parse.GetValue(engine.Pages), parse.GetValue(engine.Seed));
-                mismatches = Usemem.Run(tier, source, new UsememOptions { Workers = 1, SizePerWorker = bytes, Passes = 1 }).Mismatches;
+                mismatches = Usemem.Run(tier, source, new UsememOptions { Workers = 1, SizePerWorker = bytes, Passes = 1 }, cancel: cancel).Mismatches;
             }
             CounterSnapshot c = tier.Snapshot();
             if (parse.GetValue(json)) stdout.WriteLine(Json(c, tier));
@@ -43,8 +43,9 @@ internal static class StatCommand
                 stdout.WriteLine("# tunables");
                 foreach (KeyValuePair<string, string> kv in tier.Tunables.All()) stdout.WriteLine($"{kv.Key} {kv.Value}");
             }
+            if (cancel.IsCancellationRequested) return UsememCommand.Interrupted(stderr, "stat");
             return mismatches == 0 ? 0 : 1;
-        }));
+        })));
         return cmd;
     }
 

@@ -26,7 +26,7 @@ internal static class StressCommand
         {
             seconds, threads, memory, maxRegion, inject, seed, quiet,
         };
-        cmd.SetAction(parse => OpsCommands.Guard("stress", stderr, () =>
+        cmd.SetAction((parse, cancel) => Task.FromResult(OpsCommands.Guard("stress", stderr, () =>
         {
             var options = new StressOptions
             {
@@ -39,12 +39,21 @@ internal static class StressCommand
             };
             if (options.MemoryBytes < RunSettings.MinLimitBytes)
                 throw new CliError($"--memory must be at least {ByteSize.Format(RunSettings.MinLimitBytes)}, got {parse.GetValue(memory)}");
+            RunSettings.CheckMachineMemory(options.MemoryBytes, "--memory");
             Action<string>? progress = parse.GetValue(quiet) ? null : line => stderr.WriteLine(line);
-            StressReport report = Stress.Run(options, progress);
+            StressReport report = Stress.Run(options, progress, cancel);
             stdout.Write(report.ToMarkdown());
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(report.Passed ? "PASS" : "FAIL")}: {report.PagesVerified:N0} pages verified, {report.Mismatches} mismatches, {report.PagesLost} lost"));
-            return report.Passed ? 0 : 1;
-        }));
+            // A run that never swapped tested no reclaim, writeback or fault-in: it cannot pass.
+            bool passed = report.Passed && report.UnderPressure;
+            string verdict = string.Create(CultureInfo.InvariantCulture, $"{report.PagesVerified:N0} pages verified, {report.Mismatches} mismatches, {report.PagesLost} lost");
+            if (!report.UnderPressure)
+                verdict += string.Create(CultureInfo.InvariantCulture,
+                    $"; the tier was never under pressure (no page was swapped out), so reclaim was not tested: give it less --memory (now {ByteSize.Format(options.MemoryBytes)}), more --threads or --max-region-pages, or more --seconds");
+            if (report.Interrupted) verdict += "; stopped before --seconds";
+            stdout.WriteLine($"{(passed ? "PASS" : "FAIL")}: {verdict}");
+            if (report.Interrupted) return UsememCommand.Interrupted(stderr, "stress");
+            return passed ? 0 : 1;
+        })));
         return cmd;
     }
 }

@@ -35,7 +35,10 @@ internal static class SweepCommand
         load.AddTo(cmd);
         engine.AddTo(cmd);
         foreach (Option o in new Option[] { batchSizes, compressors, orders, workersList, limits, repeat, outDir, noPlots }) cmd.Options.Add(o);
-        cmd.SetAction(parse =>
+        cmd.SetAction((parse, cancel) => Task.FromResult(Execute(parse, cancel)));
+        return cmd;
+
+        int Execute(ParseResult parse, CancellationToken cancel)
         {
             try
             {
@@ -64,6 +67,7 @@ internal static class SweepCommand
                 int index = 0;
                 foreach (SweepPoint p in points)
                 {
+                    if (cancel.IsCancellationRequested) break;
                     index++;
                     UsememOptions opts = baseLoad with { Order = p.Order, Workers = p.Workers };
                     RunSettings run = baseRun with { BatchSize = p.BatchSize, Compressor = p.Compressor, LimitBytes = p.LimitBytes };
@@ -74,7 +78,8 @@ internal static class SweepCommand
                         try
                         {
                             using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers);
-                            UsememResult u = Usemem.Run(tier, source, opts);
+                            UsememResult u = Usemem.Run(tier, source, opts, cancel: cancel);
+                            if (u.Interrupted) break; // a part of a run is not comparable with whole ones
                             runs.Add(u);
                             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                                 $"sweep [{index}/{points.Count}] {p.Describe()}, run {r + 1}/{repeats}: {u.ThroughputMiBps:F1} MiB/s, fault p99 {u.FaultLatency.P99:F1} us, mismatches {u.Mismatches}"));
@@ -85,6 +90,8 @@ internal static class SweepCommand
                             stderr.WriteLine($"sweep [{index}/{points.Count}] {p.Describe()}: failed: {error}");
                         }
                     }
+                    // A point whose repeats were cut short is left out, so that every median is over --repeat runs.
+                    if (cancel.IsCancellationRequested && error is null && runs.Count < repeats) break;
                     results.Add(SweepPointResult.FromRuns(p, runs, error));
                 }
                 SweepPointResult.SetBaselines(results);
@@ -97,6 +104,11 @@ internal static class SweepCommand
                 IReadOnlyList<string> plots = parse.GetValue(noPlots) ? [] : SweepPlots.Write(dir, axes, results);
                 stdout.Write(table);
                 stdout.WriteLine($"results in {dir}: results.json, results.csv, results.md{(plots.Count > 0 ? ", " + string.Join(", ", plots.Select(Path.GetFileName)) : "")}");
+                if (cancel.IsCancellationRequested)
+                {
+                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batchswap sweep: stopped after {results.Count} of {points.Count} points; the results hold those"));
+                    return Program.Interrupted;
+                }
                 return results.All(r => r.Error is null && r.Mismatches == 0) ? 0 : 1;
             }
             catch (Exception e) when (UsememCommand.IsUsageError(e) || e is IOException or UnauthorizedAccessException)
@@ -104,8 +116,7 @@ internal static class SweepCommand
                 stderr.WriteLine($"batchswap sweep: {e.Message}");
                 return Program.UsageError;
             }
-        });
-        return cmd;
+        }
     }
 
     /// <summary>Splits a comma list; blanks are errors.</summary>

@@ -54,18 +54,25 @@ internal static class UsememCommand
         var engine = new EngineOptions();
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
         var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
+        var counters = CountersOption();
 
         var cmd = new Command("usemem", "run the usemem load (docs/workloads.md) and report throughput, fault-in latency and counters");
         load.AddTo(cmd);
         engine.AddTo(cmd);
         cmd.Options.Add(json);
         cmd.Options.Add(quiet);
-        cmd.SetAction(parse =>
+        cmd.Options.Add(counters);
+        cmd.SetAction((parse, cancel) => Task.FromResult(Execute(parse, cancel)));
+        return cmd;
+
+        int Execute(ParseResult parse, CancellationToken cancel)
         {
             try
             {
                 UsememOptions opts = load.Read(parse);
                 RunSettings run = engine.Read(parse);
+                string? jsonPath = parse.GetValue(json);
+                if (jsonPath is not null) OutputFile.CheckWritable(jsonPath, "--json");
                 using IDisposablePageSource source = OpenSource(parse.GetValue(engine.Pages), parse.GetValue(engine.Seed));
                 using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers);
                 UsememResult result;
@@ -73,7 +80,7 @@ internal static class UsememCommand
                 try
                 {
                     result = LiveProgress.Run(live, "usemem", () => tier.Snapshot().Gauge("pool_total_size"), report =>
-                        Usemem.Run(tier, source, opts, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal)));
+                        Usemem.Run(tier, source, opts, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal), cancel));
                 }
                 catch (UsememFailedException) when (Environment.GetEnvironmentVariable("BATCHSWAP_DEBUG") is not null)
                 {
@@ -84,12 +91,12 @@ internal static class UsememCommand
                 CodecLimit codec = Usemem.MeasureCodecLimit(tier, source, opts, result);
                 var report = new UsememReport(opts, run, tier, source, result, codec);
                 if (parse.GetValue(quiet)) stdout.WriteLine(report.SummaryLine());
-                else report.WriteText(stdout);
-                string? jsonPath = parse.GetValue(json);
+                else report.WriteText(stdout, parse.GetValue(counters));
                 if (jsonPath is not null) report.WriteJson(jsonPath);
+                if (result.Interrupted) return Interrupted(stderr, "usemem");
                 return result.Mismatches == 0 ? 0 : 1;
             }
-            catch (Exception e) when (IsUsageError(e))
+            catch (Exception e) when (IsUsageError(e) || e is IOException or UnauthorizedAccessException)
             {
                 stderr.WriteLine($"batchswap usemem: {e.Message}");
                 return Program.UsageError;
@@ -99,8 +106,18 @@ internal static class UsememCommand
                 stderr.WriteLine($"batchswap usemem: {e.InnerException!.Message}");
                 return 1;
             }
-        });
-        return cmd;
+        }
+    }
+
+    /// <summary>--counters: every counter after the summary (JSON always has them all).</summary>
+    internal static Option<bool> CountersOption() =>
+        new("--counters") { Description = "also print every counter and gauge after the summary (--json always has them all)", DefaultValueFactory = _ => false };
+
+    /// <summary>Says on stderr that the run was stopped and what the output holds; returns <see cref="Program.Interrupted"/>.</summary>
+    internal static int Interrupted(TextWriter stderr, string command)
+    {
+        stderr.WriteLine($"batchswap {command}: stopped before the end; the figures above are for what ran until then");
+        return Program.Interrupted;
     }
 
     /// <summary>Exceptions that mean bad input: one line, exit code 2.</summary>

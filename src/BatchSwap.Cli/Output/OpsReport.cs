@@ -14,11 +14,15 @@ internal sealed class OpsReport(string workload, string describe, IReadOnlyDicti
     private readonly long _peakRss = ProcessMemory.PeakRssBytes();
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>The load's name ("zipf", "replay").</summary>
+    public string Workload => workload;
+
     public string SummaryLine() => string.Create(Inv,
-        $"{workload}: {describe}, limit {ByteSize.Format(run.LimitBytes)}, {run.Compressor}, batch {ReportSections.BatchSize(tier)}: " +
+        $"{(result.Interrupted ? "interrupted " : "")}{workload}: {describe}, limit {ByteSize.Format(run.LimitBytes)}, {run.Compressor}, batch {ReportSections.BatchSize(tier)}: " +
         $"{result.OpsPerSecond:F0} ops/s, {result.ThroughputMiBps:F1} MiB/s, {result.WallSeconds:F2} s, mismatches {result.Mismatches}");
 
-    public void WriteText(TextWriter w)
+    /// <summary>The summary, the key figures, and every counter when <paramref name="counters"/>.</summary>
+    public void WriteText(TextWriter w, bool counters = false)
     {
         CounterSnapshot c = result.Counters;
         ReportSections.WriteHeader(w, SummaryLine(), source, tier);
@@ -27,7 +31,7 @@ internal sealed class OpsReport(string workload, string describe, IReadOnlyDicti
         w.WriteLine(string.Create(Inv, $"  throughput  {result.OpsPerSecond:F0} ops/s, {result.ThroughputMiBps:F1} MiB/s"));
         w.WriteLine($"  latency     {result.OpLatency.Format()}");
         w.WriteLine($"  fault-in    {result.FaultLatency.Format()}");
-        ReportSections.WriteTier(w, c, tier, _peakRss);
+        ReportSections.WriteTier(w, c, tier, _peakRss, counters);
     }
 
     public void WriteJson(string path)
@@ -36,6 +40,7 @@ internal sealed class OpsReport(string workload, string describe, IReadOnlyDicti
         ReportSections.WriteJsonFile(path, c, tier, j =>
         {
             j.WriteString("workload", workload);
+            j.WriteBoolean("interrupted", result.Interrupted);
             foreach (KeyValuePair<string, object> kv in parameters)
             {
                 switch (kv.Value)

@@ -9,6 +9,12 @@ internal static class ProcessMemory
     /// <summary>Current resident set size in bytes (VmRSS).</summary>
     public static long RssBytes() => ReadStatusKiB("VmRSS:") is long kib ? kib * 1024 : Environment.WorkingSet;
 
+    /// <summary>
+    /// The memory this process may use on this machine: physical memory, or the container's limit when that is lower
+    /// (what the GC sees); 0 when unknown.
+    /// </summary>
+    public static long MachineBytes() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
     private static long? ReadStatusKiB(string key)
     {
         try

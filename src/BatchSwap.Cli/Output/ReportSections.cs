@@ -25,14 +25,22 @@ internal static class ReportSections
         ? string.Create(Inv, $"auto (now {tier.Tunables.CompressBatchSize})")
         : tier.Tunables.CompressBatchSize.ToString(Inv);
 
-    /// <summary>The zswap, swap and memory lines, then every counter.</summary>
-    public static void WriteTier(TextWriter w, CounterSnapshot c, MemoryTier tier, long peakRss)
+    /// <summary>
+    /// The zswap, swap and memory lines; then every counter when <paramref name="counters"/>, else one line saying
+    /// where they are.
+    /// </summary>
+    public static void WriteTier(TextWriter w, CounterSnapshot c, MemoryTier tier, long peakRss, bool counters)
     {
         long stored = c.Gauge("stored_pages"), pool = c.Gauge("pool_total_size");
         w.WriteLine(string.Create(Inv, $"  zswap       zswpout {c[Counter.Zswpout]}, zswpin {c[Counter.Zswpin]}, zswpwb {c[Counter.Zswpwb]}, stored {stored} pages in {ByteSize.Format(pool)} (ratio {Ratio(stored, pool):F2})"));
         w.WriteLine(string.Create(Inv, $"  swap        pswpout {c[Counter.Pswpout]}, pswpin {c[Counter.Pswpin]}, I/O depth max {c.Gauge("swap_io_depth_max")}, page cache {ByteSize.Format(tier.SwapPageCacheBytes)}"));
         w.WriteLine(string.Create(Inv, $"  swap device {string.Join("; ", tier.SwapDescriptions.Distinct())}{(tier.SwapDirectIo ? "" : " — swapped pages are cached in RAM outside the limit")}"));
         w.WriteLine(string.Create(Inv, $"  memory      peak RSS {ByteSize.Format(peakRss)}, peak charged {ByteSize.Format(tier.DefaultGroup.PeakChargedBytes)} of {ByteSize.Format(tier.DefaultGroup.LimitBytes)}"));
+        if (!counters)
+        {
+            w.WriteLine(string.Create(Inv, $"  counters    {c.All().Count()} more with --counters (and in --json)"));
+            return;
+        }
         w.WriteLine("counters:");
         foreach (KeyValuePair<string, long> kv in c.All())
             w.WriteLine(string.Create(Inv, $"  {kv.Key,-30} {kv.Value,16}"));

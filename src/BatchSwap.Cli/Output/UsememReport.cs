@@ -18,11 +18,11 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
 
     /// <summary>The one-line summary.</summary>
     public string SummaryLine() => string.Create(Inv,
-        $"usemem: {options.Workers} x {ByteSize.Format(options.SizePerWorker)}, limit {ByteSize.Format(run.LimitBytes)}, {options.Passes} passes, {AccessPattern.FormatOrder(options.Access)}, order {options.Order}, {run.Compressor}, batch {ReportSections.BatchSize(tier)}: " +
+        $"{(result.Interrupted ? "interrupted " : "")}usemem: {options.Workers} x {ByteSize.Format(options.SizePerWorker)}, limit {ByteSize.Format(run.LimitBytes)}, {options.Passes} passes, {AccessPattern.FormatOrder(options.Access)}, order {options.Order}, {run.Compressor}, batch {ReportSections.BatchSize(tier)}: " +
         $"{result.ThroughputMiBps:F1} MiB/s, {result.WallSeconds:F2} s, mismatches {result.Mismatches}");
 
-    /// <summary>The summary, the key figures and every counter.</summary>
-    public void WriteText(TextWriter w)
+    /// <summary>The summary, the key figures, and every counter when <paramref name="counters"/>.</summary>
+    public void WriteText(TextWriter w, bool counters = false)
     {
         CounterSnapshot c = result.Counters;
         ReportSections.WriteHeader(w, SummaryLine(), source, tier);
@@ -30,7 +30,7 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         w.WriteLine(string.Create(Inv, $"  throughput  {result.ThroughputMiBps:F1} MiB/s"));
         w.WriteLine($"  fault-in    {result.FaultLatency.Format()}");
         w.WriteLine(CodecLine(codec));
-        ReportSections.WriteTier(w, c, tier, _peakRss);
+        ReportSections.WriteTier(w, c, tier, _peakRss, counters);
     }
 
     /// <summary>
@@ -47,6 +47,7 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         ReportSections.WriteJsonFile(path, c, tier, j =>
         {
             j.WriteString("workload", "usemem");
+            j.WriteBoolean("interrupted", result.Interrupted);
             j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
             j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));
             j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));

@@ -17,6 +17,8 @@ public interface IOpSequence
 /// <summary>What a read/write load (zipf, trace replay) measured.</summary>
 public sealed record OpsResult
 {
+    /// <summary>Whether the run was cancelled before its last operation: the figures are those of the operations done.</summary>
+    public bool Interrupted { get; init; }
     /// <summary>Operations done by all workers after the fill.</summary>
     public long Ops { get; init; }
     /// <summary>Of which reads (each verified).</summary>
@@ -51,7 +53,11 @@ public sealed record OpsResult
 /// </summary>
 public static class OpsLoad
 {
-    /// <summary>Runs the load; <paramref name="sequences"/>[w] is worker w's operations over its <paramref name="pagesPerWorker"/>[w] pages.</summary>
+    /// <summary>
+    /// Runs the load; <paramref name="sequences"/>[w] is worker w's operations over its <paramref name="pagesPerWorker"/>[w]
+    /// pages. When <paramref name="cancel"/> is signalled the workers stop within 1024 operations and the result holds
+    /// what they did, with <see cref="OpsResult.Interrupted"/> set.
+    /// </summary>
     public static OpsResult Run(MemoryTier tier, IPageSource source, long[] pagesPerWorker, int order, IOpSequence[] sequences,
         long totalOps, Action<string, long, long>? progress = null, CancellationToken cancel = default)
     {
@@ -83,6 +89,8 @@ public static class OpsLoad
                 int worker = w;
                 threads[w] = new Thread(() =>
                 {
+                    // This worker's operations, writes and wrong reads; added to the totals however the worker ends.
+                    long bad = 0, n = 0, nw = 0;
                     try
                     {
                         Region r = regions[worker];
@@ -99,7 +107,6 @@ public static class OpsLoad
                         var versions = new int[pages];
                         var buffer = new byte[PageSize.Bytes];
                         LatencyHistogram ops = opLatency[worker], faults = faultLatency[worker];
-                        long bad = 0, n = 0, nw = 0;
                         IOpSequence seq = sequences[worker];
                         while (seq.Next(out long page, out bool write))
                         {
@@ -128,13 +135,20 @@ public static class OpsLoad
                             if ((++n & 1023) == 0) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
                         }
                         Interlocked.Add(ref done, n & 1023);
-                        Interlocked.Add(ref mismatches, bad);
-                        Interlocked.Add(ref writes, nw);
-                        Interlocked.Add(ref reads, n - nw);
+                    }
+                    catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                    {
+                        // Interrupted: the worker stops here and its figures so far count.
                     }
                     catch (Exception e)
                     {
                         Interlocked.CompareExchange(ref failure, e, null);
+                    }
+                    finally
+                    {
+                        Interlocked.Add(ref mismatches, bad);
+                        Interlocked.Add(ref writes, nw);
+                        Interlocked.Add(ref reads, n - nw);
                     }
                 })
                 { IsBackground = true, Name = $"ops-{w}" };
@@ -144,13 +158,14 @@ public static class OpsLoad
             while (!threads.All(t => t.Join(progress is null ? Timeout.Infinite : 100)))
                 progress?.Invoke(Volatile.Read(ref filling) > 0 ? "fill" : "ops", Volatile.Read(ref done), fillTotal + totalOps);
             long end = Stopwatch.GetTimestamp();
-            if (failure is not null) throw failure is OperationCanceledException ? failure : new UsememFailedException(failure);
+            if (failure is not null) throw new UsememFailedException(failure);
 
             CounterSnapshot after = tier.Snapshot();
             double wall = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
             double fill = Stopwatch.GetElapsedTime(start, fillEndTicks == 0 ? end : fillEndTicks).TotalSeconds;
             return new OpsResult
             {
+                Interrupted = cancel.IsCancellationRequested && reads + writes < totalOps,
                 Ops = reads + writes,
                 Reads = reads,
                 Writes = writes,

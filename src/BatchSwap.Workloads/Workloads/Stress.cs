@@ -41,6 +41,8 @@ public sealed record StressReport
 {
     /// <summary>The options run.</summary>
     public required StressOptions Options { get; init; }
+    /// <summary>Whether the mixed load was cancelled before <see cref="StressOptions.Seconds"/> (the verification still ran).</summary>
+    public bool Interrupted { get; init; }
     /// <summary>Wall time of the mixed load.</summary>
     public TimeSpan Elapsed { get; init; }
     /// <summary>Operations run, by kind (allocate, write, read, free, reallocate, pin).</summary>
@@ -70,6 +72,11 @@ public sealed record StressReport
     /// <summary>The tier's counters at the end.</summary>
     public required CounterSnapshot Counters { get; init; }
 
+    /// <summary>
+    /// Whether the tier was ever under pressure: some page was swapped out (to the pool or the swap file). A run that
+    /// never swapped tested no reclaim, writeback or fault-in, whatever it verified.
+    /// </summary>
+    public bool UnderPressure => Counters[Counter.Zswpout] + Counters[Counter.Pswpout] > 0;
     /// <summary>Whether nothing was lost or garbled.</summary>
     public bool Passed => Mismatches == 0 && PagesLost == 0 && UnexpectedErrors == 0;
 
@@ -109,7 +116,11 @@ public static class Stress
     private static readonly string[] Codecs = ["lz4", "zstd", "snappy", "deflate", "deflate-fast"];
 
     /// <summary>Runs the stress; <paramref name="progress"/> gets a line about once a second.</summary>
-    public static StressReport Run(StressOptions options, Action<string>? progress = null)
+    /// <remarks>
+    /// When <paramref name="cancel"/> is signalled the mixed load stops early (<see cref="StressReport.Interrupted"/>);
+    /// the final verification still runs, so what was written is still checked.
+    /// </remarks>
+    public static StressReport Run(StressOptions options, Action<string>? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -131,7 +142,7 @@ public static class Stress
         long tunableChanges = 0;
         var rng = new Random(options.Seed);
         long nextProgress = 1000;
-        while (sw.Elapsed.TotalSeconds < options.Seconds && state.UnexpectedErrors == 0)
+        while (sw.Elapsed.TotalSeconds < options.Seconds && state.UnexpectedErrors == 0 && !cancel.IsCancellationRequested)
         {
             Thread.Sleep(20);
             switch (rng.Next(6))
@@ -170,6 +181,7 @@ public static class Stress
         for (int k = 0; k < OpNames.Length; k++) ops[OpNames[k]] = workers.Sum(w => w.Ops[k]);
         return new StressReport
         {
+            Interrupted = cancel.IsCancellationRequested,
             Options = options,
             Elapsed = elapsed,
             Operations = ops,

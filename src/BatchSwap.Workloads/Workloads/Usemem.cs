@@ -36,12 +36,17 @@ public sealed record UsememOptions
 /// <summary>What a usemem run measured.</summary>
 public sealed record UsememResult
 {
-    /// <summary>W × S × (1 + P) / wall time, in MiB/s.</summary>
+    /// <summary>W × S × (1 + P) / wall time, in MiB/s (the bytes touched / wall time for an interrupted run).</summary>
     public double ThroughputMiBps { get; init; }
     /// <summary>Wall-clock seconds of the whole run.</summary>
     public double WallSeconds { get; init; }
     /// <summary>Seconds until the last worker finished its fill.</summary>
     public double FillSeconds { get; init; }
+    /// <summary>
+    /// Whether the run was cancelled before it touched every page: the figures are then those of the pages touched
+    /// (throughput over them, mismatches among them, counters until the workers stopped).
+    /// </summary>
+    public bool Interrupted { get; init; }
     /// <summary>Seconds from then to the end of the passes.</summary>
     public double PassSeconds { get; init; }
     /// <summary>Pages that did not read back as written (must be 0).</summary>
@@ -67,7 +72,10 @@ public readonly record struct UsememProgress(string Phase, long PagesDone, long 
 /// </summary>
 public static class Usemem
 {
-    /// <summary>Runs the load. Workers share the tier's default group (one limit).</summary>
+    /// <summary>
+    /// Runs the load. Workers share the tier's default group (one limit). When <paramref name="cancel"/> is signalled the
+    /// workers stop within 1024 pages and the result holds what they did, with <see cref="UsememResult.Interrupted"/> set.
+    /// </summary>
     public static UsememResult Run(MemoryTier tier, IPageSource source, UsememOptions options,
         Action<UsememProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -78,6 +86,7 @@ public static class Usemem
         long total = pages * options.Workers * (1 + options.Passes);
         long done = 0;
         long mismatches = 0;
+        long pagesTouched = 0;
         int filling = options.Workers;
         long fillEndTicks = 0;
         Exception? failure = null;
@@ -97,18 +106,21 @@ public static class Usemem
                 int worker = w;
                 threads[w] = new Thread(() =>
                 {
+                    // Pages this worker touched and found wrong; added to the totals however the worker ends.
+                    long touched = 0, bad = 0;
                     try
                     {
                         Region r = regions[worker];
                         for (long i = 0; i < pages; i++)
                         {
                             r.Write(i, source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)));
+                            touched++;
                             if ((i & 1023) == 1023) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
                         }
                         Interlocked.Add(ref done, pages & 1023);
                         if (Interlocked.Decrement(ref filling) == 0) Volatile.Write(ref fillEndTicks, Stopwatch.GetTimestamp());
 
-                        long bad = 0, n = 0;
+                        long n = 0;
                         LatencyHistogram faults = faultLatency[worker];
                         for (int pass = 0; pass < options.Passes; pass++)
                         {
@@ -122,15 +134,24 @@ public static class Usemem
                                     if (!resident) faults.Record(Stopwatch.GetTimestamp() - t0);
                                     if (!lease.Span.SequenceEqual(source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)))) bad++;
                                 }
+                                touched++;
                                 if ((++n & 1023) == 0) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
                             }
                         }
                         Interlocked.Add(ref done, n & 1023);
-                        Interlocked.Add(ref mismatches, bad);
+                    }
+                    catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                    {
+                        // Interrupted: the worker stops here and its figures so far count.
                     }
                     catch (Exception e)
                     {
                         Interlocked.CompareExchange(ref failure, e, null);
+                    }
+                    finally
+                    {
+                        Interlocked.Add(ref mismatches, bad);
+                        Interlocked.Add(ref pagesTouched, touched);
                     }
                 })
                 { IsBackground = true, Name = $"usemem-{w}" };
@@ -143,14 +164,16 @@ public static class Usemem
                 progress?.Invoke(new UsememProgress(phase, Volatile.Read(ref done), total));
             }
             long end = Stopwatch.GetTimestamp();
-            if (failure is not null) throw failure is OperationCanceledException ? failure : new UsememFailedException(failure);
+            if (failure is not null) throw new UsememFailedException(failure);
 
             CounterSnapshot after = tier.Snapshot();
             double wall = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
             double fill = Stopwatch.GetElapsedTime(start, fillEndTicks == 0 ? end : fillEndTicks).TotalSeconds;
-            double bytes = (double)options.SizePerWorker * options.Workers * (1 + options.Passes);
+            // W × S × (1 + P) for a whole run; the pages actually touched for an interrupted one.
+            double bytes = (double)pagesTouched * PageSize.Bytes;
             return new UsememResult
             {
+                Interrupted = cancel.IsCancellationRequested && pagesTouched < total,
                 ThroughputMiBps = bytes / (1 << 20) / wall,
                 WallSeconds = wall,
                 FillSeconds = fill,

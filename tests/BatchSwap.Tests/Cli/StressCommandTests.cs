@@ -25,6 +25,18 @@ public sealed class StressCommandTests
         Assert.Contains("mismatches 0", o);
     }
 
+    [Fact]
+    public void ARunThatNeverSwappedFailsAndSaysWhy()
+    {
+        // One thread, regions of one page, a 64 MiB tier: nothing ever needs reclaiming.
+        (int code, string o, _) = CliHarness.Run("stress", "--seconds", "0.3", "--threads", "1", "--memory", "64MiB", "--max-region-pages", "1", "--quiet");
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("PASS", o);
+        Assert.Contains("FAIL:", o);
+        Assert.Contains("never under pressure", o);
+        Assert.Contains("| mismatches | 0 |", o);
+    }
+
     [Theory]
     [InlineData("--seconds", "0", "--seconds must be in (0, 86400]")]
     [InlineData("--threads", "0", "--threads must be in [1, 256]")]
