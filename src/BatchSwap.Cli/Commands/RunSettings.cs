@@ -68,7 +68,7 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
         {
             throw new CliError(SwapDir is null ? e.Message : $"--swap-dir: {e.Message}");
         }
-        catch (OutOfMemoryException e) when (e is not Memory.MemoryGroupExhaustedException)
+        catch (OutOfMemoryException e) when (e is not MemCg.MemoryGroupExhaustedException)
         {
             // Below the machine's memory, but more than the process may have now (other processes, overcommit rules).
             throw new CliError($"--limit {ByteSize.Format(LimitBytes)}: the tier's memory could not be reserved ({ByteSize.Format(Output.ProcessMemory.MachineBytes())} on this machine); give a smaller --limit");

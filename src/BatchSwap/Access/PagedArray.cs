@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Access;

@@ -42,7 +42,7 @@ public static class RegionByteRanges
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The range does not lie within the region.</exception>
     /// <exception cref="ObjectDisposedException">The region or its tier has been disposed.</exception>
-    /// <exception cref="MemoryGroupExhaustedException">The region's group is at its limit and nothing can be reclaimed.</exception>
+    /// <exception cref="MemCg.MemoryGroupExhaustedException">The region's group is at its limit and nothing can be reclaimed.</exception>
     public static void WriteAt(this Region region, long offset, ReadOnlySpan<byte> source)
     {
         ArgumentNullException.ThrowIfNull(region);
