@@ -56,8 +56,8 @@ public sealed class MemoryTier : IDisposable
     // Injected faults, if any are planned.
     private readonly FaultInjector? _faults;
 
-    /// <summary>Jobs (pages) in one engine run: a batch of 32 order-0 folios is one run.</summary>
-    private const int JobsPerBatch = 32;
+    /// <summary>Most jobs (pages) one batch holds, whatever the engines could take: stores and loads keep a few words per job on the stack.</summary>
+    private const int MaxJobsPerBatch = 512;
     /// <summary>Budget for one codec context (LZ4 and deflate state; zstd at low levels).</summary>
     private const long CodecContextBytes = 256 << 10;
 
@@ -67,27 +67,34 @@ public sealed class MemoryTier : IDisposable
     }
 
     /// <summary>
-    /// Creates a tier whose compression engines come from <paramref name="compressors"/> (given the jobs one run must
-    /// take), or the CPU engines when null. For tests and other engines; vm.compress-batchsize is capped to what they
-    /// can batch.
+    /// Creates a tier whose compression engines come from <paramref name="compressors"/> (given the CPU engines' run
+    /// size as a suggestion), or the CPU engines when null. For tests and other engines: the batches hold the jobs the
+    /// engines say one run takes (<see cref="IBatchCompressor.MaxJobs"/>), and vm.compress-batchsize is capped to what
+    /// they can batch.
     /// </summary>
     internal MemoryTier(TierOptions options, Func<int, IBatchCompressor>? compressors)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
-        // The budget covers the engines' buffers too: batches and codec contexts are made now and never grow.
-        int batchCount = Math.Max(4, 2 * Environment.ProcessorCount);
-        long engineBytes = batchCount * BatchPool.BytesPerBatch(JobsPerBatch) + (options.Engines + batchCount) * CodecContextBytes;
-        if (options.MemoryBytes - engineBytes < 4L << 20)
-            throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBytes, $"MemoryBytes leaves less than 4 MiB after the engines' {engineBytes >> 20} MiB of buffers");
-        _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes, options.PopulateMemory, options.HugePages);
-        _batches = new BatchPool(batchCount, JobsPerBatch);
-        _groups = new MemoryGroups(_arena, _counters);
+        FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
+        _faults = faults;
+        // The engines first: how many jobs a run takes is theirs, and the batches are sized to it.
+        BusyThreads busy = _busy;
+        _engines = compressors is null
+            ? new CpuEngines(options.Engines, faults, CpuEngines.DefaultMaxJobs, () => busy.Count)
+            : compressors(CpuEngines.DefaultMaxJobs);
         try
         {
-            FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
-            _faults = faults;
+            int jobs = Math.Clamp(_engines.MaxJobs, 1, MaxJobsPerBatch);
+            // The budget covers the engines' buffers too: batches and codec contexts are made now and never grow.
+            int batchCount = Math.Max(4, 2 * Environment.ProcessorCount);
+            long engineBytes = batchCount * BatchPool.BytesPerBatch(jobs) + (options.Engines + batchCount) * CodecContextBytes;
+            if (options.MemoryBytes - engineBytes < 4L << 20)
+                throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBytes, $"MemoryBytes leaves less than 4 MiB after the engines' {engineBytes >> 20} MiB of buffers");
+            _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes, options.PopulateMemory, options.HugePages);
+            _batches = new BatchPool(batchCount, jobs);
+            _groups = new MemoryGroups(_arena, _counters);
             _ioWorkers = new SwapIoWorkers(options.SwapIoThreads);
             IReadOnlyList<SwapDeviceOptions> devs = options.SwapDevices.Count > 0 ? options.SwapDevices : [new SwapDeviceOptions()];
             _devices = new SwapDevice[devs.Count];
@@ -103,13 +110,6 @@ public sealed class MemoryTier : IDisposable
                 _devices[i] = new SwapDevice(i, devs[i].Priority, slots, backend, _arena);
             }
             _pool = new ZsPool(_arena);
-            BusyThreads busy = _busy;
-            _engines = compressors is null
-                ? new CpuEngines(options.Engines, faults, JobsPerBatch, () => busy.Count)
-                : compressors(JobsPerBatch);
-            // Stores fill runs up to the batches' capacity, whatever the folio batch size.
-            if (_engines.MaxJobs < JobsPerBatch)
-                throw new ArgumentException($"the compression engines take {_engines.MaxJobs} jobs a run; the tier needs {JobsPerBatch}", nameof(compressors));
             // The batch limit is the engines': a compressor that cannot batch caps vm.compress-batchsize at 1.
             Tunables = new TunableSet(CodecRegistry.Get(options.Compressor), _engines.MaxBatchFolios);
             Tunables.CompressBatchSizeAuto = options.CompressBatchSizeAuto;
@@ -333,6 +333,6 @@ public sealed class MemoryTier : IDisposable
         _batches?.Dispose();
         _ioWorkers?.Dispose(); // finishes any queued run before the files close
         if (_devices is not null) foreach (SwapDevice? d in _devices) d?.Dispose();
-        _arena.Dispose();
+        _arena?.Dispose();
     }
 }

@@ -20,6 +20,26 @@ namespace BatchSwap.Access;
 /// (pin count 0 → frozen) before it stores it, rewrites the PTEs to swap entries, and only then frees the
 /// frames. So a pinned page is never reclaimed, and a reader never sees a frame that left its region.
 /// </summary>
+/// <remarks>
+/// <para><b>Lock order</b> (as mm/rmap.c and mm/zswap.c write theirs). A lock may be waited for only while holding
+/// locks above it in this list; "try" marks where a lower lock is held and a higher one is only tried (never
+/// waited for), which is what keeps the order acyclic.</para>
+/// <code>
+/// AddressSpace.PopulateLock              first touch; held across the folio allocation, so across direct reclaim
+///   folio frozen (PageFrame.Pin)        reclaim's hold on a folio: across compression, zswap store and disk write
+///     slot Locked bit (SlotFlags)       swap-in (across decompression and the device read), writeback (across
+///                                       decompression and the write), invalidate, teardown
+///       ZswapCache._lruLock             entry LRUs; tries slot bits (TakeOldest) but never waits for one
+///       ZsPool SizeClass.Lock           one class at a time; compaction tries slot bits (IObjectOwners.TryLock)
+///       SwapDevice._lock                slot allocation; takes a node lock for a slot-table frame, and calls
+///                                       ISwapBackend.Reserve (fallocate) under it
+///         MemoryNode.Lock               free lists and the node's LRU lists (LruVec); takes nothing else
+/// AddressSpaces._lock, MemoryGroups._lock, MemoryGroup._psiLock, SwapIoWorkers._lock: leaves, held with no other lock.
+/// </code>
+/// <para>Nothing is held across an engine run but the frozen folios and slot bits of the pages in it; the page-I/O
+/// layer's writes in flight hold only their folios (frozen) and slots. Methods named <c>*Locked</c> assert that
+/// their lock is held.</para>
+/// </remarks>
 internal sealed unsafe class Mm
 {
     /// <summary>The arena.</summary>

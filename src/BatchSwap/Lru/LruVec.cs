@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Lru;
@@ -37,6 +38,7 @@ internal sealed unsafe class LruVec
     /// <summary>Adds a folio at the head of the active or inactive list.</summary>
     public void AddHead(int head, bool active)
     {
+        Debug.Assert(Node.Lock.IsHeldByCurrentThread, "the LRU lists are guarded by the node lock");
         ref PageFrame f = ref _frames[head];
         int l = active ? 1 : 0;
         f.Flags = (f.Flags & (FolioFlags.Referenced | FolioFlags.Readahead | FolioFlags.Incompressible)) | FolioFlags.Lru | (active ? FolioFlags.Active : FolioFlags.None);
@@ -50,6 +52,7 @@ internal sealed unsafe class LruVec
     /// <summary>Takes a folio off whichever list it is on.</summary>
     public void Remove(int head)
     {
+        Debug.Assert(Node.Lock.IsHeldByCurrentThread, "the LRU lists are guarded by the node lock");
         ref PageFrame f = ref _frames[head];
         int l = (f.Flags & FolioFlags.Active) != 0 ? 1 : 0;
         if (f.Prev >= 0) _frames[f.Prev].Next = f.Next; else _head[l] = f.Next;
@@ -71,6 +74,7 @@ internal sealed unsafe class LruVec
     /// </summary>
     public int Balance(int maxFolios)
     {
+        Debug.Assert(Node.Lock.IsHeldByCurrentThread, "the LRU lists are guarded by the node lock");
         int moved = 0;
         while (maxFolios-- > 0 && _pages[0] * 2 < _pages[1])
         {

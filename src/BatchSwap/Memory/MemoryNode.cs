@@ -97,6 +97,7 @@ internal sealed unsafe class MemoryNode
 
     private void FreeLocked(int block, int order)
     {
+        Debug.Assert(Lock.IsHeldByCurrentThread);
         _freePages += 1 << order;
         while (order < PageSize.MaxOrder)
         {

@@ -70,8 +70,8 @@ public sealed unsafe class CpuEnginesTests : IDisposable
             }
         }
 
-        Assert.Equal(0, Volatile.Read(ref batch.Remaining));
-        Assert.Equal(0, batch.Unclaimed);
+        Assert.Equal(0, Volatile.Read(ref CpuEngines.ClaimOfThisThread.Remaining));
+        Assert.Equal(0, CpuEngines.ClaimOfThisThread.Unclaimed);
     }
 
     private static void WaitUntil(Func<bool> condition, string what)
@@ -162,8 +162,7 @@ public sealed unsafe class CpuEnginesTests : IDisposable
     {
         // Engines that never get to look at their slot (held in the hook, as a helper without a core would be).
         using var gate = new ManualResetEventSlim(false);
-        using var cpu = new CpuEngines(2, maxJobs: 8, cores: 8);
-        cpu.BeforeTakeHook = _ => gate.Wait();
+        using var cpu = new CpuEngines(2, maxJobs: 8, cores: 8, probe: new Probe(before: _ => gate.Wait()));
         using var batch = new JobBatch(8);
         FillCompress(batch, 8);
         cpu.Run(batch); // warm-up: contexts, first offers
@@ -200,10 +199,11 @@ public sealed unsafe class CpuEnginesTests : IDisposable
     {
         using var batch = new JobBatch(64);
         FillCompress(batch, 32);
-        int gen = batch.Open();
+        var claim = new RunClaim();
+        int gen = claim.Open(batch);
         var sizes = new List<int>();
         int next = 0;
-        while (batch.TryClaim(gen, out int claimed) is int first && first >= 0)
+        while (claim.TryClaim(batch, gen, out int claimed) is int first && first >= 0)
         {
             Assert.Equal(next, first); // runs follow each other: no job skipped or claimed twice
             sizes.Add(claimed);
@@ -211,7 +211,7 @@ public sealed unsafe class CpuEnginesTests : IDisposable
         }
         Assert.Equal(32, next);
         Assert.Equal([8, 6, 4, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1], sizes);
-        Assert.Equal(-1, batch.TryClaim(gen - 1, out int stale)); // an old run claims nothing
+        Assert.Equal(-1, claim.TryClaim(batch, gen - 1, out int stale)); // an old run claims nothing
         Assert.Equal(0, stale);
     }
 
@@ -219,14 +219,15 @@ public sealed unsafe class CpuEnginesTests : IDisposable
     public void ConcurrentClaimersShareEveryJobExactlyOnce()
     {
         using var batch = new JobBatch(64);
+        var claim = new RunClaim();
         for (int round = 0; round < 200; round++)
         {
             FillCompress(batch, 64);
-            int gen = batch.Open();
+            int gen = claim.Open(batch);
             var hits = new int[64];
             var threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
             {
-                while (batch.TryClaim(gen, out int claimed) is int first && first >= 0)
+                while (claim.TryClaim(batch, gen, out int claimed) is int first && first >= 0)
                     for (int i = first; i < first + claimed; i++) Interlocked.Increment(ref hits[i]);
             })).ToArray();
             foreach (Thread t in threads) t.Start();
@@ -240,12 +241,11 @@ public sealed unsafe class CpuEnginesTests : IDisposable
     {
         using var taken = new CountdownEvent(1);
         using var gate = new ManualResetEventSlim(false);
-        using var cpu = new CpuEngines(1, maxJobs: 8, cores: 8);
-        cpu.AfterTakeHook = _ =>
+        using var cpu = new CpuEngines(1, maxJobs: 8, cores: 8, probe: new Probe(after: _ =>
         {
             if (!taken.IsSet) taken.Signal();
             gate.Wait();
-        };
+        }));
         using var batch = new JobBatch(8);
         FillCompress(batch, 8);
         cpu.Run(batch); // the engine is offered this run; whether or not it got there first, it then stops in the hook
@@ -253,16 +253,17 @@ public sealed unsafe class CpuEnginesTests : IDisposable
         AssertCompressed(batch);
         long ranBefore = cpu.JobsRunByEngines;
 
-        // Reuse the same batch object for a new run, opened but not worked by anyone yet.
+        // Reuse the same batch object (and this thread's claim state) for a new run, opened but not worked by anyone yet.
         FillCompress(batch, 8, first: 3);
-        batch.Open();
-        Assert.Equal(8, batch.Unclaimed);
+        RunClaim claim = CpuEngines.ClaimOfThisThread;
+        claim.Open(batch);
+        Assert.Equal(8, claim.Unclaimed);
 
         gate.Set();
         WaitUntil(() => cpu.BusyEngines == 0, "the late helper to give up");
         Assert.Equal(ranBefore, cpu.JobsRunByEngines);
-        Assert.Equal(8, batch.Unclaimed);
-        Assert.Equal(8, Volatile.Read(ref batch.Remaining));
+        Assert.Equal(8, claim.Unclaimed);
+        Assert.Equal(8, Volatile.Read(ref claim.Remaining));
         for (int i = 0; i < 8; i++) Assert.Equal(JobResult.Pending, batch.Jobs[i].Result);
 
         // And the batch still runs normally afterwards.
@@ -357,5 +358,12 @@ public sealed unsafe class CpuEnginesTests : IDisposable
         Assert.All(threads, t => Assert.False(t.IsAlive, $"{t.Name} still alive"));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(5), "Dispose waited for the spin to run out");
         cpu.Dispose(); // twice is fine
+    }
+
+    /// <summary>Holds engines at their decision points.</summary>
+    private sealed class Probe(Action<int>? before = null, Action<int>? after = null) : IEngineProbe
+    {
+        public void BeforeTake(int engine) => before?.Invoke(engine);
+        public void AfterTake(int engine) => after?.Invoke(engine);
     }
 }

@@ -21,6 +21,9 @@ namespace BatchSwap.Compression.Engines;
 /// </remarks>
 internal sealed unsafe class CpuEngines : IBatchCompressor
 {
+    /// <summary>Jobs one run takes in a tier: a batch of 32 order-0 folios is one run.</summary>
+    public const int DefaultMaxJobs = 32;
+
     /// <summary>Default spin before an idle engine blocks, µs: about one page's compression, well under a wake-up.</summary>
     public const int DefaultSpinMicros = 20;
 
@@ -45,6 +48,8 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     private readonly Func<int> _busyThreads;
     // Cores of the machine.
     private readonly int _cores;
+    // Watches the engine threads (tests), or null.
+    private readonly IEngineProbe? _probe;
 
     /// <param name="engines">Engine threads (besides the submitting threads, which work too).</param>
     /// <param name="faults">Injected faults, if any.</param>
@@ -52,9 +57,11 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     /// <param name="busyThreads">Threads of the tier keeping a core busy now, the submitter included.</param>
     /// <param name="cores">Cores to count idle ones of (the machine's by default; tests set it).</param>
     /// <param name="spinMicros">How long an idle engine looks for an offer before it blocks.</param>
+    /// <param name="probe">Watches the engine threads at their decision points (tests); null in production.</param>
     public CpuEngines(int engines, Faults.FaultInjector? faults = null, int maxJobs = 64, Func<int>? busyThreads = null,
-        int cores = 0, int spinMicros = DefaultSpinMicros)
+        int cores = 0, int spinMicros = DefaultSpinMicros, IEngineProbe? probe = null)
     {
+        _probe = probe;
         ArgumentOutOfRangeException.ThrowIfNegative(engines);
         ArgumentOutOfRangeException.ThrowIfNegative(spinMicros);
         _faults = faults;
@@ -92,16 +99,24 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     {
         int count = batch.Count;
         if (count == 0) return;
-        int gen = batch.Open();
+        RunClaim claim = ClaimOfThisThread;
+        int gen = claim.Open(batch);
         int helpers = HelpersFor(count);
-        if (helpers > 0) Offer(batch, gen, helpers);
+        if (helpers > 0) Offer(claim, gen, helpers);
 
-        Work(batch, gen, batch.ContextOf);
+        Work(claim, gen, batch.ContextOf);
 
-        // Every job is claimed; wait for the engines to finish theirs.
+        // Every job is claimed; wait for the engines to finish theirs, then close the run to engines that come late.
         var spin = new SpinWait();
-        while (Volatile.Read(ref batch.Remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref claim.Remaining) > 0) spin.SpinOnce(sleep1Threshold: -1);
+        claim.Close();
     }
+
+    // The submitting thread's claim state: a thread runs one batch at a time, so one serves all its runs.
+    [ThreadStatic] private static RunClaim? t_claim;
+
+    /// <summary>The calling thread's claim state (tests reopen it to play a late engine).</summary>
+    internal static RunClaim ClaimOfThisThread => t_claim ??= new RunClaim();
 
     /// <summary>
     /// Engines to ask for help with a run of <paramref name="count"/> jobs. Engines help only where a core is idle:
@@ -116,11 +131,11 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     }
 
     /// <summary>
-    /// Offers run <paramref name="generation"/> of <paramref name="batch"/> to up to <paramref name="helpers"/> engines
+    /// Offers run <paramref name="generation"/> of <paramref name="claim"/> to up to <paramref name="helpers"/> engines
     /// that are not busy: first those spinning (free to use), then those blocked (woken). An engine busy with another
     /// batch keeps its core; it is not counted on.
     /// </summary>
-    private void Offer(JobBatch batch, int generation, int helpers)
+    private void Offer(RunClaim claim, int generation, int helpers)
     {
         int n = _slots.Length;
         // Start where the thread id says, so that concurrent submitters spread over the engines.
@@ -134,19 +149,19 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
                 if (i >= n) i -= n;
                 EngineSlot slot = _slots[i];
                 if (Volatile.Read(ref slot.W.State) != wanted) continue;
-                if (TryPost(slot, batch, generation)) helpers--;
+                if (TryPost(slot, claim, generation)) helpers--;
             }
         }
     }
 
     /// <summary>Writes an offer into an engine's slot (overwriting any it did not pick up) and wakes it if blocked.</summary>
-    private static bool TryPost(EngineSlot slot, JobBatch batch, int generation)
+    private static bool TryPost(EngineSlot slot, RunClaim claim, int generation)
     {
         // The slot's version is a sequence lock: odd while one submitter writes the offer, so the engine never reads
         // a batch with another offer's generation. A slot another submitter is writing now is left to it.
         long v = Volatile.Read(ref slot.W.Version);
         if ((v & 1) != 0 || Interlocked.CompareExchange(ref slot.W.Version, v + 1, v) != v) return false;
-        slot.Batch = batch;
+        slot.Claim = claim;
         slot.W.Generation = generation;
         slot.W.Offers++;
         // Full fence: publish the offer before reading the engine's state (it sets Sleeping, then rereads the version).
@@ -162,30 +177,33 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     }
 
     /// <summary>Takes the offer in a slot if there is a new one; false when there is none (or it is being written).</summary>
-    private static bool TryTake(EngineSlot slot, ref long seen, out JobBatch? batch, out int generation)
+    private static bool TryTake(EngineSlot slot, ref long seen, out RunClaim? claim, out int generation)
     {
         long v1 = Volatile.Read(ref slot.W.Version);
-        batch = null;
+        claim = null;
         generation = 0;
         if (v1 == seen || (v1 & 1) != 0) return false;
-        JobBatch? b = Volatile.Read(ref slot.Batch);
+        RunClaim? c = Volatile.Read(ref slot.Claim);
         int g = Volatile.Read(ref slot.W.Generation);
         if (Volatile.Read(ref slot.W.Version) != v1) return false; // overwritten meanwhile: look again
         seen = v1;
-        batch = b;
+        claim = c;
         generation = g;
-        return b is not null;
+        return c is not null;
     }
 
     /// <summary>Claims and runs jobs until none is left unclaimed; returns how many it ran.</summary>
-    private int Work(JobBatch batch, int generation, Func<byte, IPageCodecContext> contexts)
+    private int Work(RunClaim claim, int generation, Func<byte, IPageCodecContext> contexts)
     {
         int ran = 0, claimedAll = 0;
+        // Read once: if the submitter has moved on to another batch, the generation no longer matches and nothing is claimed.
+        JobBatch? batch = Volatile.Read(ref claim.Batch);
+        if (batch is null) return 0;
         try
         {
             while (true)
             {
-                int first = batch.TryClaim(generation, out int claimed);
+                int first = claim.TryClaim(batch, generation, out int claimed);
                 if (first < 0) return ran;
                 claimedAll += claimed;
                 for (int i = first; i < first + claimed; i++)
@@ -200,7 +218,7 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
             // Whatever happened, every job this thread claimed is over: run, or, had anything escaped RunContained,
             // left Pending, which every caller takes as failed. The submitter must never wait for one forever. One
             // update for all of them: the claimers do not pass this line between cores once per job.
-            if (claimedAll > 0) Interlocked.Add(ref batch.Remaining, -claimedAll);
+            if (claimedAll > 0) Interlocked.Add(ref claim.Remaining, -claimedAll);
         }
     }
 
@@ -270,14 +288,6 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     /// <summary>Engines running a batch now.</summary>
     internal int BusyEngines => _slots.Count(s => Volatile.Read(ref s.W.State) == Busy);
 
-    /// <summary>Test hook: called on an engine thread (with its index) each time it looks at its slot, before it takes
-    /// an offer (an engine blocked here is one that is not getting a core: its slot still says it is free).</summary>
-    internal Action<int>? BeforeTakeHook;
-
-    /// <summary>Test hook: called on an engine thread (with its index) after it took an offer, before it claims jobs
-    /// (an engine blocked here is a helper that woke late).</summary>
-    internal Action<int>? AfterTakeHook;
-
     private void EngineLoop(int index)
     {
         EngineSlot slot = _slots[index];
@@ -288,15 +298,15 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
         {
             while (!_stopping)
             {
-                BeforeTakeHook?.Invoke(index);
-                if (TryTake(slot, ref seen, out JobBatch? batch, out int generation))
+                _probe?.BeforeTake(index);
+                if (TryTake(slot, ref seen, out RunClaim? claim, out int generation))
                 {
                     Volatile.Write(ref slot.W.Seen, seen);
                     Volatile.Write(ref slot.W.State, Busy);
                     try
                     {
-                        AfterTakeHook?.Invoke(index);
-                        slot.W.JobsRun += Work(batch!, generation, get);
+                        _probe?.AfterTake(index);
+                        slot.W.JobsRun += Work(claim!, generation, get);
                     }
                     catch (Exception)
                     {
@@ -369,8 +379,8 @@ internal sealed unsafe class CpuEngines : IBatchCompressor
     {
         /// <summary>The hot words, padded.</summary>
         public SlotWords W;
-        /// <summary>The batch offered (written under <see cref="SlotWords.Version"/>).</summary>
-        public JobBatch? Batch;
+        /// <summary>The run offered (written under <see cref="SlotWords.Version"/>).</summary>
+        public RunClaim? Claim;
         /// <summary>Blocks the engine when idle; released by a submitter that takes the engine out of Sleeping.</summary>
         public readonly SemaphoreSlim Wake = new(0);
     }
