@@ -44,6 +44,10 @@ internal sealed class EngineOptions
     /// <summary>The validated run settings given on the command line.</summary>
     public RunSettings Read(ParseResult parse)
     {
+        // One precedence rule: --batch-size and --set vm.compress-batchsize=... say the same thing, so both is an error.
+        string[] sets = parse.GetValue(Set) ?? [];
+        if (parse.GetResult(BatchSize) is { Implicit: false } && sets.Any(s => s.Split('=', 2)[0].Trim() == "vm.compress-batchsize"))
+            throw new CliError("--batch-size and --set vm.compress-batchsize both set the batch size; give one");
         var run = new RunSettings(UsememCommand.ParseSize(parse.GetValue(Limit)!, "--limit"), parse.GetValue(Compressor)!, ParseBatchSize(parse.GetValue(BatchSize)!, "--batch-size"),
             parse.GetValue(Engines), parse.GetValue(Nodes), parse.GetValue(SwapDevices), UsememCommand.ParseSets(parse.GetValue(Set)),
             !parse.GetValue(NoKswapd), ParseFaults(parse.GetValue(Inject)!), parse.GetValue(SwapDir), ParseSwapIo(parse.GetValue(SwapIo)!));

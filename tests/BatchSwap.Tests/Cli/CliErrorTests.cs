@@ -21,9 +21,12 @@ public sealed class CliErrorTests
     [InlineData("--workers", "two", "two")]
     [InlineData("--inject", "swap-read=2", "[0, 1]")]
     [InlineData("--inject", "meteor=0.1", "accepted: swap-write")]
-    [InlineData("--swap-dir", "/no/such/dir", "--swap-dir: directory '/no/such/dir' does not exist")]
+    [InlineData("--swap-dir", "/no/such/dir", "--swap-dir: swap directory '/no/such/dir' does not exist")]
     [InlineData("--swap-dir", "/sys", "--swap-dir: cannot create a swap file")]
     [InlineData("--swap-io", "maybe", "direct or buffered")]
+    [InlineData("--engines", "300", "--engines: Engines must be in [0, 256]")]
+    [InlineData("--nodes", "100", "--nodes: Nodes must be in [1, 64]")]
+    [InlineData("--swap-devices", "40", "--swap-devices: at most 32 swap devices")]
     public void BadInputIsOneLineAndExitCode2(string option, string value, string mustMention)
     {
         (int code, _, string err) = CliHarness.Run("usemem", option, value, "--size", option == "--size" ? value : "1MiB", "--quiet");
@@ -31,6 +34,15 @@ public sealed class CliErrorTests
         Assert.Contains(mustMention, err);
         Assert.Single(err.TrimEnd('\n').Split('\n'));
         Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void BatchSizeGivenTwiceIsRefused()
+    {
+        (int code, _, string err) = CliHarness.Run("usemem", "--batch-size", "8", "--set", "vm.compress-batchsize=4", "--size", "1MiB", "--quiet");
+        Assert.Equal(2, code);
+        Assert.Contains("--batch-size and --set vm.compress-batchsize both set the batch size", err);
+        Assert.Single(err.TrimEnd('\n').Split('\n'));
     }
 
     [Fact]
