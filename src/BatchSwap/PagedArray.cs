@@ -1,10 +1,11 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using BatchSwap.Access;
 using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
-namespace BatchSwap.Access;
+namespace BatchSwap;
 
 /// <summary>
 /// A fixed-length array of <typeparamref name="T"/> that may be larger than memory: its elements live in a
