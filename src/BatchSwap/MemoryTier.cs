@@ -8,6 +8,7 @@ using BatchSwap.Reclaim;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;
+using BatchSwap.Telemetry;
 using BatchSwap.Tunables;
 using BatchSwap.Zswap;
 
@@ -50,6 +51,12 @@ public sealed class MemoryTier : IDisposable
     private int _disposed;
     // Injected faults, if any are planned.
     private readonly FaultInjector? _faults;
+    // The log lines worth writing (TierOptions.LoggerFactory), or none.
+    private readonly TierLog _log;
+    // The tier's meter and its instruments (System.Diagnostics.Metrics).
+    private readonly TierMetrics? _metrics;
+    // Numbers tiers for their default names.
+    private static int s_tiers;
 
     /// <summary>Jobs (pages) in one engine run: a batch of 32 order-0 folios is one run.</summary>
     private const int JobsPerBatch = 32;
@@ -71,6 +78,8 @@ public sealed class MemoryTier : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
+        Name = options.Name ?? $"tier{Interlocked.Increment(ref s_tiers)}";
+        _log = options.LoggerFactory is null ? TierLog.None : new TierLog(options.LoggerFactory, Name);
         // The budget covers the engines' buffers too: batches and codec contexts are made now and never grow.
         int batchCount = Math.Max(4, 2 * Environment.ProcessorCount);
         long engineBytes = batchCount * BatchPool.BytesPerBatch(JobsPerBatch) + (options.Engines + batchCount) * CodecContextBytes;
@@ -93,6 +102,7 @@ public sealed class MemoryTier : IDisposable
                 long cap = devs[i].CapacityBytes > 0 ? devs[i].CapacityBytes : Math.Min(Math.Max(options.MemoryBytes * 16, 1L << 30), 256L << 30);
                 int slots = SwapDevice.SlotsFor(cap);
                 ISwapBackend backend = options.SwapBackendFactory?.Invoke(i, slots) ?? new FileSwapBackend(devs[i].Path, dir, slots, mode, _ioWorkers);
+                if (backend is FileSwapBackend { FallbackReason: string refused }) _log.DirectIoFallback(i, devs[i].Path ?? $"a temporary file in {dir}", refused);
                 if (faults is not null) backend = new FaultInjectingBackend(backend, faults);
                 _devices[i] = new SwapDevice(i, devs[i].Priority, slots, backend, _arena);
             }
@@ -110,13 +120,14 @@ public sealed class MemoryTier : IDisposable
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             _mm = new Mm(_arena, _devices, _counters, Tunables);
             TunableSet tunables = Tunables;
-            _pageIo = new PageIo(_devices, _arena, _counters, () => tunables.VerifyChecksums);
+            _pageIo = new PageIo(_devices, _arena, _counters, () => tunables.VerifyChecksums) { Log = _log };
             _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groupsById, faults, _pageIo);
             _mm.Zswap = _zswap;
             _mm.Reclaimer = new Reclaimer(_mm, _zswap, _pageIo, _counters, Tunables, () => _groups);
             if (options.ZswapShrinkWorker) _zswap.StartShrinkWorker(_mm.AddBusy);
             if (options.BackgroundReclaim) _mm.Kswapds = _arena.Nodes.Select(n => new Kswapd(n, _mm.Reclaimer, () => _groups, _mm.AddBusy)).ToArray();
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
+            _metrics = new TierMetrics(Name, SnapshotCore().Gauges.Select(g => g.Key), TrySnapshot, () => _groups);
         }
         catch
         {
@@ -127,6 +138,12 @@ public sealed class MemoryTier : IDisposable
 
     /// <summary>The options the tier was built with.</summary>
     public TierOptions Options { get; }
+
+    /// <summary>
+    /// The tier's name: <see cref="TierOptions.Name"/>, or "tier1", "tier2", ... in creation order. Its metrics carry it
+    /// as the tag <see cref="BatchSwapTelemetry.TierTag"/>, and its log lines name it.
+    /// </summary>
+    public string Name { get; }
 
     /// <summary>The tunables, readable and settable at run time.</summary>
     public TunableSet Tunables { get; }
@@ -153,7 +170,7 @@ public sealed class MemoryTier : IDisposable
         {
             int id = _groups.Length;
             if (id >= _groupsById.Length) throw new InvalidOperationException("at most 256 memory groups");
-            var g = new MemoryGroup(id, name, limitBytes, _arena, _counters);
+            var g = new MemoryGroup(id, name, limitBytes, _arena, _counters) { Log = _log };
             _groupsById[id] = g;
             _groups = [.. _groups, g];
             return g;
@@ -261,6 +278,20 @@ public sealed class MemoryTier : IDisposable
     /// <summary>The zswap shrink worker's thread, or null when a full pool is shrunk by the storing thread (for tests).</summary>
     internal Thread? ShrinkWorkerThread => _zswap.ShrinkWorkerThread;
 
+    /// <summary>A snapshot for the metrics' callbacks, or null once the tier is closing.</summary>
+    private CounterSnapshot? TrySnapshot()
+    {
+        if (!_mm.TryEnterOp()) return null;
+        try
+        {
+            return SnapshotCore();
+        }
+        finally
+        {
+            _mm.ExitOp();
+        }
+    }
+
     private CounterSnapshot SnapshotCore()
     {
         var events = new long[CounterNames.Count];
@@ -319,6 +350,7 @@ public sealed class MemoryTier : IDisposable
 
     private void DisposeParts()
     {
+        _metrics?.Dispose();
         if (_mm is not null) foreach (Kswapd k in _mm.Kswapds) k.Dispose();
         _zswap?.StopShrinkWorker();
         _engines?.Dispose();
