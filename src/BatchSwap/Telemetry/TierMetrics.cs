@@ -37,7 +37,8 @@ internal sealed class TierMetrics : IDisposable
         _groups = groups;
         _tierTag = new(BatchSwapTelemetry.TierTag, tierName);
         string version = typeof(TierMetrics).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        _meter = new Meter(new MeterOptions(BatchSwapTelemetry.MeterName) { Version = version, Tags = [_tierTag] });
+        // The tier tag goes on each measurement, not on the meter: dotnet-counters would show it twice.
+        _meter = new Meter(BatchSwapTelemetry.MeterName, version);
 
         foreach (Counter c in Enum.GetValues<Counter>())
         {
@@ -59,10 +60,11 @@ internal sealed class TierMetrics : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    /// <summary>The unit of a kernel-style name: nanoseconds, bytes or pages.</summary>
+    /// <summary>The unit of a kernel-style name: nanoseconds, bytes, folios or pages (none for plain counts).</summary>
     internal static string? UnitOf(string name) =>
         name.EndsWith("_ns", StringComparison.Ordinal) ? "ns"
         : name.EndsWith("_bytes", StringComparison.Ordinal) || name.EndsWith("_size", StringComparison.Ordinal) ? "By"
+        : name.StartsWith("zswpout_order", StringComparison.Ordinal) || name.StartsWith("swpin_order", StringComparison.Ordinal) ? "{folio}"
         : name.EndsWith("_pages", StringComparison.Ordinal) || name is "zswpout" or "zswpin" or "zswpwb" or "pswpout" or "pswpin" or "pgscan" or "pgsteal" ? "{page}"
         : null;
 
