@@ -68,7 +68,7 @@ internal sealed class TierMetrics : IDisposable
         : name.EndsWith("_pages", StringComparison.Ordinal) || name is "zswpout" or "zswpin" or "zswpwb" or "pswpout" or "pswpin" or "pgscan" or "pgsteal" ? "{page}"
         : null;
 
-    private static string DescriptionOf(Counter c) => $"BatchSwap counter {CounterNames.Of(c)} (kernel-style, monotonic).";
+    private static string DescriptionOf(Counter c) => $"{CounterNames.Of(c)}: a BatchSwap event counter (BatchSwap.Stats.Counter.{c})";
 
     private void Group(string name, string unit, Func<MemoryGroup, long> value, string description) =>
         _meter.CreateObservableGauge(BatchSwapTelemetry.GroupInstrumentPrefix + name, () => PerGroup(value), unit, description);
