@@ -9,7 +9,7 @@ namespace BatchSwap.Compression.Codecs;
 /// </summary>
 /// <remarks>
 /// Chosen by measurement (bench <c>--codec-backends</c>, level 1, one thread, 4 KiB pages): native libzstd compressed
-/// up to 20% faster (0-20%) and decompressed 10-25% faster than the managed port on generated, python-heap and media-blobs pages,
+/// as fast or up to 20% faster and decompressed 5-25% faster than the managed port on generated, python-heap and media-blobs pages,
 /// at identical ratios.
 /// </remarks>
 public sealed class ZstdCodec : ICodec
