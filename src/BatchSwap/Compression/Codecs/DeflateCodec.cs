@@ -26,8 +26,8 @@ public sealed class DeflateCodec : ICodec
 
     /// <summary>
     /// The level of "deflate-fast": zlib's level 1 (deflate_fast, the shortest match search). Its output is plain raw
-    /// deflate like any other level; it trades ratio for speed. With the system zlib it is only slightly faster than
-    /// level 2 (docs/dependencies.md: the runtime's zlib-ng, used before, had a "quick" level 1 three to four times
+    /// deflate like any other level; it trades ratio for speed. With the system zlib it is about as fast as level 2
+    /// (docs/dependencies.md: the runtime's zlib-ng, used before, had a "quick" level 1 three to four times
     /// faster per page, at a worse ratio).
     /// </summary>
     public const int FastLevel = 1;
