@@ -210,7 +210,7 @@ run_child() {
 }
 
 # ---- build ------------------------------------------------------------------------------------------
-bs="$root/src/BatchSwap.Cli/bin/Release/net10.0/batchswap"
+bs="$root/src/BatchSwap.Cli/bin/Release/net10.0/BatchSwap.Cli"  # the batchswap command (the assembly is BatchSwap.Cli)
 if [[ $build -eq 1 || ! -x $bs ]]; then
     log "building BatchSwap (log: $out/build.log)"
     dotnet build -c Release --disable-build-servers "$root/src/BatchSwap.Cli" >"$out/build.log" 2>&1 \

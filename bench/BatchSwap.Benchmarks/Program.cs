@@ -19,6 +19,8 @@ namespace BatchSwap.Benchmarks;
 /// (lz4 page decompresses timed one by one, warm cache), the floor under a fault-in latency tail; then exits.</description></item>
 /// <item><description><c>--scaling [seconds [rounds]]</c>: no BenchmarkDotNet; each codec compressed by one free-running thread,
 /// then by one per core at once: the hardware's own ceiling for target (a); then exits.</description></item>
+/// <item><description><c>--codec-backends [rounds]</c>: no BenchmarkDotNet; the implementations behind zstd (native, managed)
+/// and deflate (system zlib) per page, interleaved; then exits.</description></item>
 /// </list>
 /// </summary>
 internal static class Program
@@ -60,6 +62,13 @@ internal static class Program
         if (scaling >= 0)
         {
             ScalingReport.Run(PositiveDouble(args, scaling + 1, 0.5), PositiveInt(args, scaling + 2, 5), Console.Out);
+            return 0;
+        }
+
+        int backends = Array.IndexOf(args, "--codec-backends");
+        if (backends >= 0)
+        {
+            CodecBackendReport.Run(PositiveInt(args, backends + 1, 7), Console.Out);
             return 0;
         }
 

@@ -11,6 +11,7 @@ using BatchSwap.Stats;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;
 using BatchSwap.Threading;
+using BatchSwap.Telemetry;
 using BatchSwap.Tunables;
 using BatchSwap.Zswap;
 
@@ -55,6 +56,12 @@ public sealed class MemoryTier : IDisposable
     private int _disposed;
     // Injected faults, if any are planned.
     private readonly FaultInjector? _faults;
+    // The log lines worth writing (TierOptions.LoggerFactory), or none.
+    private readonly TierLog _log;
+    // The tier's meter and its instruments (System.Diagnostics.Metrics).
+    private readonly TierMetrics? _metrics;
+    // Numbers tiers for their default names.
+    private static int s_tiers;
 
     /// <summary>Most jobs (pages) one batch holds, whatever the engines could take: stores and loads keep a few words per job on the stack.</summary>
     private const int MaxJobsPerBatch = 512;
@@ -77,6 +84,8 @@ public sealed class MemoryTier : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Options = options;
+        Name = options.Name ?? $"tier{Interlocked.Increment(ref s_tiers)}";
+        _log = options.LoggerFactory is null ? TierLog.None : new TierLog(options.LoggerFactory, Name);
         FaultInjector? faults = options.Faults.IsActive ? new FaultInjector(options.Faults) : null;
         _faults = faults;
         // The engines first: how many jobs a run takes is theirs, and the batches are sized to it.
@@ -94,7 +103,7 @@ public sealed class MemoryTier : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBytes, $"MemoryBytes leaves less than 4 MiB after the engines' {engineBytes >> 20} MiB of buffers");
             _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes, options.PopulateMemory, options.HugePages);
             _batches = new BatchPool(batchCount, jobs);
-            _groups = new MemoryGroups(_arena, _counters);
+            _groups = new MemoryGroups(_arena, _counters, _log);
             _ioWorkers = new SwapIoWorkers(options.SwapIoThreads);
             IReadOnlyList<SwapDeviceOptions> devs = options.SwapDevices.Count > 0 ? options.SwapDevices : [new SwapDeviceOptions()];
             _devices = new SwapDevice[devs.Count];
@@ -106,6 +115,7 @@ public sealed class MemoryTier : IDisposable
                 long cap = devs[i].CapacityBytes > 0 ? devs[i].CapacityBytes : Math.Min(Math.Max(options.MemoryBytes * 16, 1L << 30), 256L << 30);
                 int slots = SwapDevice.SlotsFor(cap);
                 ISwapBackend backend = options.SwapBackendFactory?.Invoke(i, slots) ?? new FileSwapBackend(devs[i].Path, dir, slots, mode, _ioWorkers);
+                if (backend is FileSwapBackend { FallbackReason: string refused }) _log.DirectIoFallback(i, devs[i].Path ?? $"a temporary file in {dir}", refused);
                 if (faults is not null) backend = new FaultInjectingBackend(backend, faults);
                 _devices[i] = new SwapDevice(i, devs[i].Priority, slots, backend, _arena);
             }
@@ -117,13 +127,14 @@ public sealed class MemoryTier : IDisposable
             foreach (KeyValuePair<string, string> kv in options.Tunables) Tunables.Set(kv.Key, kv.Value);
             // Bottom up: the page-I/O layer, zswap, reclaim and its background threads, then the access layer on top.
             TunableSet tunables = Tunables;
-            _pageIo = new PageIo(_devices, _arena, _counters, () => tunables.VerifyChecksums);
+            _pageIo = new PageIo(_devices, _arena, _counters, () => tunables.VerifyChecksums) { Log = _log };
             _zswap = new ZswapCache(_arena, _pool, _devices, _counters, Tunables, _engines, _batches, _groups, faults, _pageIo, _busy);
             _reclaimer = new Reclaimer(_arena, _spaces, _gate, _devices, _zswap, _pageIo, _groups, _counters, Tunables);
             if (options.ZswapShrinkWorker) _zswap.StartShrinkWorker();
             if (options.BackgroundReclaim) _kswapds = _arena.Nodes.Select(n => new Kswapd(n, _reclaimer, _groups, _busy)).ToArray();
             _mm = new Mm(_arena, _spaces, _gate, _devices, _zswap, _reclaimer, _kswapds, _counters, _busy, Tunables);
             DefaultGroup = CreateGroup("root", (long)_arena.FrameCount * PageSize.Bytes);
+            _metrics = new TierMetrics(Name, SnapshotCore().Gauges.Select(g => g.Key), TrySnapshot, _groups);
         }
         catch
         {
@@ -134,6 +145,12 @@ public sealed class MemoryTier : IDisposable
 
     /// <summary>The options the tier was built with.</summary>
     public TierOptions Options { get; }
+
+    /// <summary>
+    /// The tier's name: <see cref="TierOptions.Name"/>, or "tier1", "tier2", ... in creation order. Its metrics carry it
+    /// as the tag <see cref="BatchSwapTelemetry.TierTag"/>, and its log lines name it.
+    /// </summary>
+    public string Name { get; }
 
     /// <summary>The tunables, readable and settable at run time.</summary>
     public TunableSet Tunables { get; }
@@ -269,6 +286,20 @@ public sealed class MemoryTier : IDisposable
     /// <summary>The zswap shrink worker's thread, or null when a full pool is shrunk by the storing thread (for tests).</summary>
     internal Thread? ShrinkWorkerThread => _zswap.ShrinkWorkerThread;
 
+    /// <summary>A snapshot for the metrics' callbacks, or null once the tier is closing.</summary>
+    private CounterSnapshot? TrySnapshot()
+    {
+        if (!_gate.TryEnter()) return null;
+        try
+        {
+            return SnapshotCore();
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
     private CounterSnapshot SnapshotCore()
     {
         var events = new long[CounterNames.Count];
@@ -327,6 +358,7 @@ public sealed class MemoryTier : IDisposable
 
     private void DisposeParts()
     {
+        _metrics?.Dispose();
         if (_kswapds is not null) foreach (Kswapd k in _kswapds) k.Dispose();
         _zswap?.StopShrinkWorker();
         _engines?.Dispose();

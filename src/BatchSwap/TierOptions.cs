@@ -1,6 +1,7 @@
 using BatchSwap.Compression.Codecs;
 using BatchSwap.Memory;
 using BatchSwap.Tunables;
+using Microsoft.Extensions.Logging;
 
 namespace BatchSwap;
 
@@ -104,6 +105,19 @@ public sealed record TierOptions
     /// <summary>Other tunables to set at start, by kernel name (for example "zswap.max_pool_percent" = "30").</summary>
     public IReadOnlyDictionary<string, string> Tunables { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The tier's name in its metrics (tag <c>batchswap.tier</c>) and log lines; null for "tier1", "tier2", ... At most
+    /// 64 characters.
+    /// </summary>
+    public string? Name { get; init; }
+
+    /// <summary>
+    /// Where the tier writes its few log lines (category <c>BatchSwap</c>): a swap file that could not have direct I/O
+    /// (warning), swap-device reads or writes that failed (error, at most one line a second each), a memory group out
+    /// of memory (error). None on a hot path. Null (the default) writes nothing.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
     internal void Validate()
     {
         if (MemoryBytes < 4L << 20)
@@ -116,6 +130,8 @@ public sealed record TierOptions
             throw new ArgumentOutOfRangeException(nameof(Nodes), Nodes, $"each node needs at least 4 MiB; {MemoryBytes >> 20} MiB allows at most {MemoryBytes / (4L << 20)} nodes");
         if (Engines is < 0 or > 256)
             throw new ArgumentOutOfRangeException(nameof(Engines), Engines, "Engines must be in [0, 256]");
+        if (Name is not null && (string.IsNullOrWhiteSpace(Name) || Name.Length > 64))
+            throw new ArgumentException("Name must be null (automatic) or 1 to 64 characters, not blank", nameof(Name));
         if (Compressor is null || !CodecRegistry.TryGet(Compressor, out _))
             throw new TunableException($"unknown compressor '{Compressor}'; accepted: {string.Join(", ", CodecRegistry.Names)}");
         if (CompressBatchSize is < 1 or > TunableSet.MaxCompressBatchSize)

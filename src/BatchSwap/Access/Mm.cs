@@ -501,7 +501,7 @@ internal sealed unsafe class Mm
             // Nothing reclaimed though the lists were scanned: others may be freeing (their reclaim in flight),
             // so wait a little; give up (OOM) only after many such rounds.
             if (++stalls > 100 || (scanned == 0 && stalls > 50))
-                throw new MemoryGroupExhaustedException(group, order);
+                throw group.Exhausted(order);
             if (stalls > 10) Thread.Sleep(1); else Thread.Yield();
         }
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using BatchSwap.Lru;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
+using BatchSwap.Telemetry;
 
 namespace BatchSwap.MemCg;
 
@@ -32,6 +33,16 @@ public sealed class MemoryGroup
 
     /// <summary>Bytes of compressed pool objects charged.</summary>
     public long PoolChargedBytes => Volatile.Read(ref _poolCharged);
+
+    /// <summary>The tier's log (a group out of memory is one of its lines).</summary>
+    internal TierLog Log { get; init; } = TierLog.None;
+
+    /// <summary>Logs that the group is out of memory and returns the exception the allocation throws.</summary>
+    internal MemoryGroupExhaustedException Exhausted(int order)
+    {
+        Log.GroupExhausted(Name, LimitBytes, order);
+        return new MemoryGroupExhaustedException(this, order);
+    }
 
     /// <summary>Small id stored in each swap slot of the group.</summary>
     internal readonly int Id;

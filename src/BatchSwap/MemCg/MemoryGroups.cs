@@ -1,6 +1,7 @@
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
+using BatchSwap.Telemetry;
 
 namespace BatchSwap.MemCg;
 
@@ -22,11 +23,14 @@ internal sealed class MemoryGroups
     // What groups charge and where they count.
     private readonly PageArena _arena;
     private readonly Counters _counters;
+    // Where an exhausted group logs.
+    private readonly TierLog _log;
 
-    public MemoryGroups(PageArena arena, Counters counters)
+    public MemoryGroups(PageArena arena, Counters counters, TierLog? log = null)
     {
         _arena = arena;
         _counters = counters;
+        _log = log ?? TierLog.None;
     }
 
     /// <summary>The groups in creation (and id) order.</summary>
@@ -46,7 +50,7 @@ internal sealed class MemoryGroups
         {
             int id = _all.Length;
             if (id >= MaxGroups) throw new InvalidOperationException($"at most {MaxGroups} memory groups");
-            var g = new MemoryGroup(id, name, limitBytes, _arena, _counters);
+            var g = new MemoryGroup(id, name, limitBytes, _arena, _counters) { Log = _log };
             _byId[id] = g;
             _all = [.. _all, g];
             return g;

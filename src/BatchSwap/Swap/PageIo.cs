@@ -3,6 +3,7 @@ using BatchSwap.Memory;
 using BatchSwap.Pageout;
 using BatchSwap.Stats;
 using BatchSwap.Swap.Backends;
+using BatchSwap.Telemetry;
 
 namespace BatchSwap.Swap;
 
@@ -23,6 +24,9 @@ internal sealed unsafe class PageIo
     private readonly PageArena _arena;
     private readonly Counters _counters;
     private readonly Func<bool> _verify;
+
+    /// <summary>Where failed runs are logged (rate-limited; failure branches only).</summary>
+    internal TierLog Log { get; init; } = TierLog.None;
 
     // Batches for submit-and-wait uses, one per device a single call touches; made once per thread.
     [ThreadStatic] private static SwapIoBatch?[]? t_batches;
@@ -113,7 +117,7 @@ internal sealed unsafe class PageIo
             written += pages;
         }
         if (written > 0) _counters.Add(Counter.Pswpout, written);
-        if (failed > 0) _counters.Add(Counter.SwapWriteFail, failed);
+        if (failed > 0) { _counters.Add(Counter.SwapWriteFail, failed); Log.SwapWriteFailed(failed); }
     }
 
     // ================================================================ zswap writeback
@@ -128,7 +132,7 @@ internal sealed unsafe class PageIo
     {
         long good = TransferAndWait(SwapIoKind.Write, types, slots, pages, ok);
         if (good > 0) _counters.Add(Counter.Pswpout, good);
-        if (good < pages.Length) _counters.Add(Counter.SwapWriteFail, pages.Length - good);
+        if (good < pages.Length) { _counters.Add(Counter.SwapWriteFail, pages.Length - good); Log.SwapWriteFailed(pages.Length - good); }
     }
 
     // ================================================================ swap-in
@@ -180,7 +184,7 @@ internal sealed unsafe class PageIo
             }
         }
         if (read > 0) _counters.Add(Counter.Pswpin, read);
-        if (failed > 0) _counters.Add(Counter.SwapReadFail, failed);
+        if (failed > 0) { _counters.Add(Counter.SwapReadFail, failed); Log.SwapReadFailed(failed); }
     }
 
     // ================================================================ the one run former and submitter

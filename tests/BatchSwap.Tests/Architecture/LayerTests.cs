@@ -12,7 +12,7 @@ public sealed class LayerTests
     /// <summary>The engine's layers, bottom first. Namespaces in one layer do not use each other either (leaves).</summary>
     private static readonly string[][] Layers =
     [
-        ["Threading", "Stats", "Faults", "Pageout"],
+        ["Threading", "Stats", "Faults", "Pageout", "Telemetry"],
         ["Memory"],
         ["Compression"],
         ["Tunables"],

@@ -14,7 +14,7 @@ public static class CodecRegistry
     private static readonly ICodec[] s_codecs =
     [
         new Lz4Codec(), new ZstdCodec(), new SnappyCodec(), new DeflateCodec(),
-        new DeflateCodec(DeflateCodec.FastLevel, DeflateBackend.Auto, "deflate-fast", DeflateCodec.FastCodecId),
+        new DeflateCodec(DeflateCodec.FastLevel, "deflate-fast", DeflateCodec.FastCodecId),
     ];
 
     /// <summary>Codecs by name, ignoring case.</summary>

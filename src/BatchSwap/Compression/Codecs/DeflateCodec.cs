@@ -2,32 +2,19 @@ using System.Runtime.InteropServices;
 
 namespace BatchSwap.Compression.Codecs;
 
-/// <summary>Which zlib implementation a <see cref="DeflateCodec"/> uses.</summary>
-public enum DeflateBackend
-{
-    /// <summary>Pick the fastest available: <see cref="RuntimeZlibNg"/>, else <see cref="SystemZlib"/>.</summary>
-    Auto = 0,
-
-    /// <summary>zlib-ng inside the .NET runtime's libSystem.IO.Compression.Native, through its CompressionNative_* exports.</summary>
-    RuntimeZlibNg = 1,
-
-    /// <summary>The system zlib, libz.so.1.</summary>
-    SystemZlib = 2,
-}
-
 /// <summary>
 /// Raw deflate (RFC 1951: no zlib or gzip wrapper), readable by any inflater, e.g.
 /// <see cref="System.IO.Compression.DeflateStream"/> or zlib's inflateInit2(-15).
 /// </summary>
 /// <remarks>
 /// .NET 10 has no span-based deflate API, and <see cref="System.IO.Compression.DeflateStream"/> must be created per page
-/// (about 200 bytes of managed garbage plus a native deflateInit each time; measured no faster than calling the same
-/// zlib-ng directly), so the codec calls zlib directly with native <c>z_stream</c>s owned by the context. Two implementations are bound:
-/// zlib-ng from the .NET runtime (fastest; its PAL has no deflateReset, so the deflate stream is re-initialised per
-/// page, while inflate uses InflateReset2_) and the system libz.so.1 (z_streams created once, reset with
-/// deflateReset/inflateReset). Both read each other's output. Note that zlib-ng's level 1 is its "quick" strategy
-/// (static Huffman trees only), which is much faster but compresses noticeably worse than classic zlib's level 1;
-/// from level 2 up both produce similar ratios.
+/// (managed garbage plus a native deflateInit each time), so the codec calls the system zlib, <c>libz.so.1</c>, through
+/// zlib's documented, versioned ABI (<c>deflateInit2_</c>/<c>inflateInit2_</c> with the library's own version string
+/// and the <c>z_stream</c> size, checked by zlib; <c>deflate</c>, <c>deflateReset</c>, <c>inflate</c>, ...). Each
+/// context owns one deflate and one inflate <c>z_stream</c> in native memory, created once and reset per page. The
+/// runtime's private <c>CompressionNative_*</c> exports (its bundled zlib-ng) are not used: they are no contract and
+/// change between runtime versions. When libz.so.1 cannot be loaded, creating a context throws
+/// <see cref="PlatformNotSupportedException"/> naming the library (Debian/Ubuntu package zlib1g).
 /// </remarks>
 public sealed class DeflateCodec : ICodec
 {
@@ -38,10 +25,10 @@ public sealed class DeflateCodec : ICodec
     public const byte FastCodecId = 5;
 
     /// <summary>
-    /// The level of "deflate-fast": zlib-ng's "quick" strategy (static Huffman codes). Its output is plain raw
-    /// deflate like any other level; it trades ratio for speed, as IAA's own deflate does (IAA deflate 2.23 against
-    /// zstd 2.96 in the seed's data). On the python heap image: ratio 4.16 against 5.03 at level 2, about twice the
-    /// usemem throughput.
+    /// The level of "deflate-fast": zlib's level 1 (deflate_fast, the shortest match search). Its output is plain raw
+    /// deflate like any other level; it trades ratio for speed. With the system zlib it is about as fast as level 2
+    /// (docs/dependencies.md: the runtime's zlib-ng, used before, had a "quick" level 1 three to four times
+    /// faster per page, at a worse ratio).
     /// </summary>
     public const int FastLevel = 1;
 
@@ -52,33 +39,24 @@ public sealed class DeflateCodec : ICodec
     public const int MaxLevel = 9;
 
     /// <summary>
-    /// The default level, 2. With zlib-ng, level 1 is the "quick" strategy (static Huffman codes only): on 4 KiB pages
-    /// it compressed text-like data 1.73x and pointer-like data 2.27x, against 2.47x and 2.76x at level 2, i.e. up to
-    /// 43% more stored bytes for 2-4x the compression speed; level 6 gained only 1-2% ratio for about half the
-    /// compression speed. Deflate is the ratio-oriented choice (lz4/snappy/zstd cover speed), so 2 is the best trade-off.
-    /// With the system zlib, level 2 is about as fast as level 1 and slightly smaller.
+    /// The default level, 2: level 6 gained only 1-2% ratio for about half the compression speed, and deflate is the
+    /// ratio-oriented choice (lz4/snappy/zstd cover speed).
     /// </summary>
     public const int DefaultLevel = 2;
 
-    /// <summary>The backend actually used by contexts.</summary>
-    private readonly DeflateBackend _backend;
-
     /// <summary>Creates a deflate codec.</summary>
     /// <param name="level">zlib level in [<see cref="MinLevel"/>, <see cref="MaxLevel"/>].</param>
-    /// <param name="backend">The zlib implementation; <see cref="DeflateBackend.Auto"/> picks the fastest available.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="level"/> is outside [1, 9].</exception>
-    /// <exception cref="PlatformNotSupportedException">The requested backend (or, for Auto, any backend) cannot be loaded.</exception>
-    public DeflateCodec(int level = DefaultLevel, DeflateBackend backend = DeflateBackend.Auto)
-        : this(level, backend, "deflate", CodecId)
+    public DeflateCodec(int level = DefaultLevel)
+        : this(level, "deflate", CodecId)
     {
     }
 
     /// <summary>Creates a deflate codec registered under its own name and id (a level other than the default).</summary>
     /// <param name="level">zlib level in [<see cref="MinLevel"/>, <see cref="MaxLevel"/>].</param>
-    /// <param name="backend">The zlib implementation.</param>
     /// <param name="name">The name selectable as zswap.compressor.</param>
     /// <param name="id">The codec id stored with entries (any deflate codec decompresses them; the id picks the level of the contexts).</param>
-    internal DeflateCodec(int level, DeflateBackend backend, string name, byte id)
+    internal DeflateCodec(int level, string name, byte id)
     {
         Name = name;
         Id = id;
@@ -88,32 +66,16 @@ public sealed class DeflateCodec : ICodec
         }
 
         Level = level;
-        _backend = backend switch
-        {
-            DeflateBackend.Auto when RuntimeZlib.Available => DeflateBackend.RuntimeZlibNg,
-            DeflateBackend.Auto when SystemZlib.Available => DeflateBackend.SystemZlib,
-            DeflateBackend.RuntimeZlibNg when RuntimeZlib.Available => backend,
-            DeflateBackend.SystemZlib when SystemZlib.Available => backend,
-            _ => throw new PlatformNotSupportedException($"deflate backend {backend} is not available (runtime zlib-ng: {RuntimeZlib.Available}, {SystemZlib.LibraryName}: {SystemZlib.Available})"),
-        };
     }
 
-    /// <summary>Whether <paramref name="backend"/> can be used in this process (Auto: any).</summary>
-    public static bool IsAvailable(DeflateBackend backend) => backend switch
-    {
-        DeflateBackend.RuntimeZlibNg => RuntimeZlib.Available,
-        DeflateBackend.SystemZlib => SystemZlib.Available,
-        _ => RuntimeZlib.Available || SystemZlib.Available,
-    };
+    /// <summary>Whether the system zlib (libz.so.1, version 1.x) loaded in this process.</summary>
+    public static bool IsAvailable => SystemZlib.Available;
 
     /// <summary>The zlib level.</summary>
     public int Level { get; }
 
-    /// <summary>The backend in use (never <see cref="DeflateBackend.Auto"/>).</summary>
-    public DeflateBackend BackendKind => _backend;
-
-    /// <summary>"zlib-ng (runtime)" or "zlib (libz.so.1)".</summary>
-    public string Backend => _backend == DeflateBackend.RuntimeZlibNg ? "zlib-ng (runtime)" : "zlib (libz.so.1)";
+    /// <summary>The implementation, with its version: "zlib 1.2.13 (libz.so.1)", or why it did not load.</summary>
+    public string Backend => SystemZlib.Available ? $"zlib {SystemZlib.VersionString} ({SystemZlib.LibraryName})" : SystemZlib.LoadError;
 
     /// <inheritdoc />
     public string Name { get; }
@@ -126,19 +88,19 @@ public sealed class DeflateCodec : ICodec
     {
         ArgumentOutOfRangeException.ThrowIfNegative(inputLength);
 
-        // The most conservative deflateBound() of zlib and zlib-ng (zlib-ng's level-1 "quick" strategy emits static
-        // Huffman codes of up to 9 bits per literal, so it can expand by 1/8), without any zlib/gzip wrapper.
+        // More than zlib's deflateBound() (kept from when zlib-ng's level-1 "quick" strategy, whose static Huffman codes
+        // can expand by 1/8, was also used, so entry sizes stay as they were), without any zlib/gzip wrapper.
         return inputLength + ((inputLength + 7) >> 3) + ((inputLength + 63) >> 6) + 11;
     }
 
     /// <inheritdoc />
+    /// <exception cref="PlatformNotSupportedException">libz.so.1 could not be loaded, or is not zlib 1.x.</exception>
     public IPageCodecContext CreateContext() =>
-        _backend == DeflateBackend.RuntimeZlibNg ? new ZlibContext<PalZStream>(Level) : new ZlibContext<ZStream>(Level);
+        SystemZlib.Available ? new ZlibContext<ZStream>(Level) : throw new PlatformNotSupportedException(SystemZlib.LoadError);
 
     /// <summary>
     /// One deflate and one inflate stream of <typeparamref name="TStream"/>'s zlib in native memory, opened once per
-    /// context and started per page (system zlib: deflateReset/inflateReset; runtime zlib-ng: DeflateInit2_ and
-    /// DeflateEnd around each page, InflateReset2_).
+    /// context and reset per page (deflateReset/inflateReset).
     /// </summary>
     private sealed unsafe class ZlibContext<TStream> : IPageCodecContext
         where TStream : unmanaged, IZlibStream<TStream>

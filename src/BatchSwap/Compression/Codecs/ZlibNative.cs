@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace BatchSwap.Compression.Codecs;
 
-/// <summary>zlib constants shared by both zlib backends (zlib.h; the runtime's PAL uses the same values).</summary>
+/// <summary>zlib constants (zlib.h).</summary>
 internal static class Zlib
 {
     /// <summary>flush: finish the stream in this call.</summary>
@@ -59,25 +59,6 @@ internal static class Zlib
         Ok or BufError => CodecStatus.DidNotFit,
         _ => CodecStatus.Failed,
     };
-
-    /// <summary>Loads <paramref name="library"/> and binds every export in <paramref name="names"/>, in order, into <paramref name="addresses"/>; false if any is missing.</summary>
-    public static bool TryBind(string library, ReadOnlySpan<string> names, Span<nint> addresses)
-    {
-        if (!NativeLibrary.TryLoad(library, typeof(Zlib).Assembly, null, out nint lib))
-        {
-            return false;
-        }
-
-        for (int i = 0; i < names.Length; i++)
-        {
-            if (!NativeLibrary.TryGetExport(lib, names[i], out addresses[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }
 
 /// <summary>
@@ -226,14 +207,27 @@ internal unsafe struct ZStream : IZlibStream<ZStream>
     static ref uint IZlibStream<ZStream>.AvailOut(ZStream* z) => ref z->AvailOut;
 }
 
-/// <summary>The system zlib (<c>libz.so.1</c>), bound once per process through function pointers.</summary>
+/// <summary>
+/// The system zlib (<c>libz.so.1</c>), bound once per process through function pointers. zlib's ABI is versioned: the
+/// soname's major 1, and the *Init2_ entry points check the version string and <c>sizeof(z_stream)</c> the caller was
+/// built for; this binding passes the loaded library's own version and requires a 1.x library.
+/// </summary>
 internal static unsafe class SystemZlib
 {
     /// <summary>The library's soname.</summary>
     public const string LibraryName = "libz.so.1";
 
-    /// <summary>Whether the library and every export below were found.</summary>
+    /// <summary>The exports bound, in <see cref="Bind"/>'s order.</summary>
+    private static readonly string[] s_exports = ["zlibVersion", "deflateInit2_", "deflate", "deflateReset", "deflateEnd", "inflateInit2_", "inflate", "inflateReset", "inflateEnd"];
+
+    /// <summary>Whether the library and every export below were found, and the library is zlib 1.x.</summary>
     public static readonly bool Available;
+
+    /// <summary>Why the library is not available (empty when it is).</summary>
+    public static readonly string LoadError = "";
+
+    /// <summary>zlibVersion() as text ("1.2.13"), empty when not loaded.</summary>
+    public static readonly string VersionString = "";
 
     /// <summary>zlibVersion() result, passed to the *Init2_ functions as the header version.</summary>
     public static readonly byte* Version;
@@ -264,160 +258,53 @@ internal static unsafe class SystemZlib
 
     static SystemZlib()
     {
-        Span<nint> f = stackalloc nint[9];
-        if (!Zlib.TryBind(LibraryName, ["zlibVersion", "deflateInit2_", "deflate", "deflateReset", "deflateEnd", "inflateInit2_", "inflate", "inflateReset", "inflateEnd"], f))
+        Span<nint> f = stackalloc nint[s_exports.Length];
+        LoadError = Bind(LibraryName, f, out byte* version) ?? "";
+        if (LoadError.Length != 0)
         {
             return;
         }
 
-        (nint version, nint deflateInit2, nint deflate, nint deflateReset, nint deflateEnd, nint inflateInit2, nint inflate, nint inflateReset, nint inflateEnd) =
-            (f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
-        Version = ((delegate* unmanaged<byte*>)version)();
-        DeflateInit2 = (delegate* unmanaged<ZStream*, int, int, int, int, int, byte*, int, int>)deflateInit2;
-        Deflate = (delegate* unmanaged<ZStream*, int, int>)deflate;
-        DeflateReset = (delegate* unmanaged<ZStream*, int>)deflateReset;
-        DeflateEnd = (delegate* unmanaged<ZStream*, int>)deflateEnd;
-        InflateInit2 = (delegate* unmanaged<ZStream*, int, byte*, int, int>)inflateInit2;
-        Inflate = (delegate* unmanaged<ZStream*, int, int>)inflate;
-        InflateReset = (delegate* unmanaged<ZStream*, int>)inflateReset;
-        InflateEnd = (delegate* unmanaged<ZStream*, int>)inflateEnd;
-        Available = Version != null && Version[0] == (byte)'1';
-    }
-}
-
-/// <summary>
-/// The runtime's <c>PAL_ZStream</c> (dotnet/runtime pal_zlib.h): the PAL copies these fields into the zlib-ng
-/// <c>z_stream</c> it keeps behind <see cref="InternalState"/>.
-/// </summary>
-[StructLayout(LayoutKind.Sequential)]
-internal unsafe struct PalZStream : IZlibStream<PalZStream>
-{
-    /// <summary>Next input byte.</summary>
-    public byte* NextIn;
-
-    /// <summary>Next output byte.</summary>
-    public byte* NextOut;
-
-    /// <summary>Last error message or null.</summary>
-    public sbyte* Msg;
-
-    /// <summary>The PAL's z_stream; owned by the PAL.</summary>
-    public void* InternalState;
-
-    /// <summary>Bytes available at <see cref="NextIn"/>.</summary>
-    public uint AvailIn;
-
-    /// <summary>Free space at <see cref="NextOut"/>.</summary>
-    public uint AvailOut;
-
-    /// <inheritdoc />
-    public static string OpenDeflateName => "CompressionNative_DeflateInit2_";
-
-    /// <inheritdoc />
-    public static string OpenInflateName => "CompressionNative_InflateInit2_";
-
-    /// <summary>Nothing: without a DeflateReset export the deflate state exists only while a page is compressed.</summary>
-    public static int OpenDeflate(PalZStream* z, int level) => Zlib.Ok;
-
-    /// <summary>DeflateInit2_ per page; the stream is cleared again if that fails.</summary>
-    public static int StartDeflate(PalZStream* z, int level)
-    {
-        int rc = RuntimeZlib.DeflateInit2(z, level, Zlib.Deflated, Zlib.RawWindowBits, Zlib.MemLevel, Zlib.DefaultStrategy);
-        if (rc != Zlib.Ok)
-        {
-            *z = default;
-        }
-
-        return rc;
-    }
-
-    /// <inheritdoc />
-    public static int Deflate(PalZStream* z, int flush) => RuntimeZlib.Deflate(z, flush);
-
-    /// <summary>DeflateEnd, and the stream is cleared for the next page's DeflateInit2_.</summary>
-    public static void FinishDeflate(PalZStream* z)
-    {
-        RuntimeZlib.DeflateEnd(z);
-        *z = default;
-    }
-
-    /// <summary>Nothing: <see cref="FinishDeflate"/> already ended the page's state.</summary>
-    public static void CloseDeflate(PalZStream* z)
-    {
-    }
-
-    /// <summary>InflateInit2_ with raw window bits.</summary>
-    public static int OpenInflate(PalZStream* z) => RuntimeZlib.InflateInit2(z, Zlib.RawWindowBits);
-
-    /// <summary>InflateReset2_ with raw window bits.</summary>
-    public static int StartInflate(PalZStream* z) => RuntimeZlib.InflateReset2(z, Zlib.RawWindowBits);
-
-    /// <inheritdoc />
-    public static int Inflate(PalZStream* z, int flush) => RuntimeZlib.Inflate(z, flush);
-
-    /// <summary>InflateEnd.</summary>
-    public static void CloseInflate(PalZStream* z) => RuntimeZlib.InflateEnd(z);
-
-    static ref byte* IZlibStream<PalZStream>.NextIn(PalZStream* z) => ref z->NextIn;
-
-    static ref uint IZlibStream<PalZStream>.AvailIn(PalZStream* z) => ref z->AvailIn;
-
-    static ref byte* IZlibStream<PalZStream>.NextOut(PalZStream* z) => ref z->NextOut;
-
-    static ref uint IZlibStream<PalZStream>.AvailOut(PalZStream* z) => ref z->AvailOut;
-}
-
-/// <summary>
-/// zlib-ng as statically linked into the .NET runtime's <c>libSystem.IO.Compression.Native</c> (the engine behind
-/// <see cref="System.IO.Compression.DeflateStream"/>), called through its exported <c>CompressionNative_*</c> PAL.
-/// The PAL exports no DeflateReset, so deflate state must be re-initialised per stream; inflate has InflateReset2_.
-/// </summary>
-internal static unsafe class RuntimeZlib
-{
-    /// <summary>The runtime's native compression shim.</summary>
-    public const string LibraryName = "libSystem.IO.Compression.Native";
-
-    /// <summary>Whether the library and every export below were found.</summary>
-    public static readonly bool Available;
-
-    /// <summary>int32_t CompressionNative_DeflateInit2_(PAL_ZStream*, int32_t level, int32_t method, int32_t windowBits, int32_t memLevel, int32_t strategy).</summary>
-    public static readonly delegate* unmanaged<PalZStream*, int, int, int, int, int, int> DeflateInit2;
-
-    /// <summary>int32_t CompressionNative_Deflate(PAL_ZStream*, int32_t flush).</summary>
-    public static readonly delegate* unmanaged<PalZStream*, int, int> Deflate;
-
-    /// <summary>int32_t CompressionNative_DeflateEnd(PAL_ZStream*).</summary>
-    public static readonly delegate* unmanaged<PalZStream*, int> DeflateEnd;
-
-    /// <summary>int32_t CompressionNative_InflateInit2_(PAL_ZStream*, int32_t windowBits).</summary>
-    public static readonly delegate* unmanaged<PalZStream*, int, int> InflateInit2;
-
-    /// <summary>int32_t CompressionNative_InflateReset2_(PAL_ZStream*, int32_t windowBits).</summary>
-    public static readonly delegate* unmanaged<PalZStream*, int, int> InflateReset2;
-
-    /// <summary>int32_t CompressionNative_Inflate(PAL_ZStream*, int32_t flush).</summary>
-    public static readonly delegate* unmanaged<PalZStream*, int, int> Inflate;
-
-    /// <summary>int32_t CompressionNative_InflateEnd(PAL_ZStream*).</summary>
-    public static readonly delegate* unmanaged<PalZStream*, int> InflateEnd;
-
-    static RuntimeZlib()
-    {
-        Span<nint> f = stackalloc nint[7];
-        if (!Zlib.TryBind(LibraryName, ["CompressionNative_DeflateInit2_", "CompressionNative_Deflate", "CompressionNative_DeflateEnd", "CompressionNative_InflateInit2_", "CompressionNative_InflateReset2_", "CompressionNative_Inflate", "CompressionNative_InflateEnd"], f))
-        {
-            return;
-        }
-
-        (nint deflateInit2, nint deflate, nint deflateEnd, nint inflateInit2, nint inflateReset2, nint inflate, nint inflateEnd) =
-            (f[0], f[1], f[2], f[3], f[4], f[5], f[6]);
-        DeflateInit2 = (delegate* unmanaged<PalZStream*, int, int, int, int, int, int>)deflateInit2;
-        Deflate = (delegate* unmanaged<PalZStream*, int, int>)deflate;
-        DeflateEnd = (delegate* unmanaged<PalZStream*, int>)deflateEnd;
-        InflateInit2 = (delegate* unmanaged<PalZStream*, int, int>)inflateInit2;
-        InflateReset2 = (delegate* unmanaged<PalZStream*, int, int>)inflateReset2;
-        Inflate = (delegate* unmanaged<PalZStream*, int, int>)inflate;
-        InflateEnd = (delegate* unmanaged<PalZStream*, int>)inflateEnd;
+        Version = version;
+        VersionString = Marshal.PtrToStringUTF8((nint)version) ?? "";
+        DeflateInit2 = (delegate* unmanaged<ZStream*, int, int, int, int, int, byte*, int, int>)f[1];
+        Deflate = (delegate* unmanaged<ZStream*, int, int>)f[2];
+        DeflateReset = (delegate* unmanaged<ZStream*, int>)f[3];
+        DeflateEnd = (delegate* unmanaged<ZStream*, int>)f[4];
+        InflateInit2 = (delegate* unmanaged<ZStream*, int, byte*, int, int>)f[5];
+        Inflate = (delegate* unmanaged<ZStream*, int, int>)f[6];
+        InflateReset = (delegate* unmanaged<ZStream*, int>)f[7];
+        InflateEnd = (delegate* unmanaged<ZStream*, int>)f[8];
         Available = true;
     }
+
+    /// <summary>
+    /// Loads <paramref name="library"/>, binds every export into <paramref name="addresses"/> and checks the version;
+    /// null on success, else the reason, worded for a user. (Tests call it with a library that does not exist.)
+    /// </summary>
+    internal static string? Bind(string library, Span<nint> addresses, out byte* version)
+    {
+        version = null;
+        if (!NativeLibrary.TryLoad(library, typeof(Zlib).Assembly, null, out nint lib))
+        {
+            return $"deflate needs the system zlib, {library}, which could not be loaded (on Debian or Ubuntu: apt-get install zlib1g)";
+        }
+
+        for (int i = 0; i < s_exports.Length; i++)
+        {
+            if (!NativeLibrary.TryGetExport(lib, s_exports[i], out addresses[i]))
+            {
+                return $"{library} has no export {s_exports[i]}: it is not zlib";
+            }
+        }
+
+        version = ((delegate* unmanaged<byte*>)addresses[0])();
+        return CheckVersion(library, Marshal.PtrToStringUTF8((nint)version));
+    }
+
+    /// <summary>Null when <paramref name="version"/> is a zlib 1.x version string, else the reason.</summary>
+    internal static string? CheckVersion(string library, string? version) =>
+        version is not null && version.StartsWith("1.", StringComparison.Ordinal)
+            ? null
+            : $"{library} reports zlib version '{version}'; deflate needs zlib 1.x";
 }
