@@ -1,3 +1,4 @@
+using System.Buffers;
 using BatchSwap.Compression.Codecs;
 using BatchSwap.Compression.Engines;
 using BatchSwap.MemCg;
@@ -75,7 +76,7 @@ internal sealed unsafe class TierParts : IDisposable
     /// Order-0 folios as reclaim hands them to zswap: frozen frames filled by <paramref name="fill"/>(page, index), each
     /// with a locked slot on <paramref name="swapType"/>.
     /// </summary>
-    public PageoutFolio[] FoliosToStore(int count, SpanAction fill, int swapType = 0)
+    public PageoutFolio[] FoliosToStore(int count, SpanAction<byte, long> fill, int swapType = 0)
     {
         var folios = new PageoutFolio[count];
         for (int i = 0; i < count; i++)
@@ -88,9 +89,6 @@ internal sealed unsafe class TierParts : IDisposable
         }
         return folios;
     }
-
-    /// <summary>Fills a page from its index.</summary>
-    public delegate void SpanAction(Span<byte> page, long index);
 
     /// <summary>Loads stored folios' pages (their slots locked) into new frames; returns the frames and sets each result.</summary>
     public int[] Load(ReadOnlySpan<PageoutFolio> folios, out LoadResult[] results)
