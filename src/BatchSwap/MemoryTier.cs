@@ -103,7 +103,7 @@ public sealed class MemoryTier : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(options), options.MemoryBytes, $"MemoryBytes leaves less than 4 MiB after the engines' {engineBytes >> 20} MiB of buffers");
             _arena = new PageArena(options.MemoryBytes - engineBytes, options.Nodes, options.PopulateMemory, options.HugePages);
             _batches = new BatchPool(batchCount, jobs);
-            _groups = new MemoryGroups(_arena, _counters, _log);
+            _groups = new MemoryGroups(_arena, _log);
             _ioWorkers = new SwapIoWorkers(options.SwapIoThreads);
             IReadOnlyList<SwapDeviceOptions> devs = options.SwapDevices.Count > 0 ? options.SwapDevices : [new SwapDeviceOptions()];
             _devices = new SwapDevice[devs.Count];
@@ -304,6 +304,8 @@ public sealed class MemoryTier : IDisposable
     {
         var events = new long[CounterNames.Count];
         _counters.ReadAll(events);
+        // Stall time lives in the groups (an open stall counts up to now); read there, full never exceeds some.
+        _groups.StallTime(out events[(int)Counter.PsiSomeNs], out events[(int)Counter.PsiFullNs]);
         long swapUsed = 0, slotTableFrames = 0;
         foreach (SwapDevice d in _devices) { swapUsed += d.UsedSlots; slotTableFrames += d.MetaFrames; }
         long resident = 0, charged = 0;

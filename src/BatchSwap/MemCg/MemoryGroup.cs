@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using BatchSwap.Lru;
 using BatchSwap.Memory;
-using BatchSwap.Stats;
 using BatchSwap.Telemetry;
 
 namespace BatchSwap.MemCg;
@@ -65,21 +64,21 @@ public sealed class MemoryGroup
     private long _peak;
     // Pool bytes charged (part of _charged).
     private long _poolCharged;
-    // Guards the stall accounting below.
+    // Guards the stall accounting below (nests inside nothing; nothing is taken under it).
     private readonly Lock _psiLock = new();
     // Threads stalled on reclaim now, and threads using the group now.
     private int _stalled, _active;
-    // When the current "some" and "full" stall periods began (Stopwatch ticks), 0 when none.
-    private long _someSince, _fullSince;
-    // The tier's counters, where stall time is added.
-    private readonly Counters _counters;
+    // When the stall state (_stalled, _active) last changed, in Stopwatch ticks.
+    private long _stateSince;
+    // Ticks, up to _stateSince, during which at least one thread was stalled ("some"), and during which every thread
+    // using the group was ("full"). Both grow only by the same interval, read once from the clock (psi's record_times).
+    private long _someTicks, _fullTicks;
 
-    internal unsafe MemoryGroup(int id, string name, long limitBytes, PageArena arena, Counters counters)
+    internal unsafe MemoryGroup(int id, string name, long limitBytes, PageArena arena)
     {
         Id = id;
         Name = name;
         LimitBytes = limitBytes;
-        _counters = counters;
         HeadroomBytes = Math.Min(limitBytes / 32, 4L << 20);
         long step = Math.Clamp(limitBytes / 64, 32L * PageSize.Bytes, 8L << 20); // at least one reclaim batch
         BackgroundLowBytes = limitBytes - HeadroomBytes - step;
@@ -144,50 +143,65 @@ public sealed class MemoryGroup
 
     // ---------------------------------------------------------------- pressure stall information
 
+    // The state is two counts; "some" holds while a thread is stalled, "full" while every active thread is (a stalled
+    // thread that is not active, kswapd, makes it full too). Every change first adds the time the old state held to
+    // the totals of that state, with one clock read for both, then changes the counts: so a "full" interval is always
+    // inside a "some" interval of the same length, and full <= some at every moment, open intervals included
+    // (StallTime reads them with one clock read too).
+
     /// <summary>A thread starts using the group (an access that may stall).</summary>
-    internal void EnterActive()
-    {
-        lock (_psiLock) { _active++; UpdateFull(); }
-    }
+    internal void EnterActive() => ChangeStallState(stalled: 0, active: 1);
 
     /// <summary>A thread stops using the group.</summary>
-    internal void LeaveActive()
-    {
-        lock (_psiLock) { _active--; UpdateFull(); }
-    }
+    internal void LeaveActive() => ChangeStallState(stalled: 0, active: -1);
 
     /// <summary>The calling thread starts waiting on reclaim (psi_memstall_enter).</summary>
-    internal void StallEnter()
-    {
-        lock (_psiLock)
-        {
-            if (_stalled++ == 0) _someSince = Stopwatch.GetTimestamp();
-            UpdateFull();
-        }
-    }
+    internal void StallEnter() => ChangeStallState(stalled: 1, active: 0);
 
     /// <summary>The calling thread stops waiting on reclaim (psi_memstall_leave).</summary>
-    internal void StallLeave()
+    internal void StallLeave() => ChangeStallState(stalled: -1, active: 0);
+
+    /// <summary>
+    /// Nanoseconds so far during which at least one thread was stalled on reclaim (<paramref name="someNs"/>) and
+    /// during which every thread using the group was (<paramref name="fullNs"/>), an interval still open included;
+    /// <paramref name="fullNs"/> is never more than <paramref name="someNs"/>.
+    /// </summary>
+    internal void StallTime(out long someNs, out long fullNs)
+    {
+        long some, full;
+        lock (_psiLock)
+        {
+            long delta = Stopwatch.GetTimestamp() - _stateSince;
+            some = _someTicks;
+            full = _fullTicks;
+            if (_stalled > 0)
+            {
+                some += delta;
+                if (_stalled >= _active) full += delta;
+            }
+        }
+        someNs = TicksToNs(some);
+        fullNs = TicksToNs(full);
+    }
+
+    private void ChangeStallState(int stalled, int active)
     {
         lock (_psiLock)
         {
-            if (--_stalled == 0)
+            long now = Stopwatch.GetTimestamp();
+            if (_stalled > 0)
             {
-                _counters.Add(Counter.PsiSomeNs, (long)Stopwatch.GetElapsedTime(_someSince).TotalNanoseconds);
-                _someSince = 0;
+                long delta = now - _stateSince;
+                _someTicks += delta;
+                if (_stalled >= _active) _fullTicks += delta;
             }
-            UpdateFull();
+            _stateSince = now;
+            _stalled += stalled;
+            _active += active;
+            Debug.Assert(_stalled >= 0 && _active >= 0, "stall accounting left more than it entered");
         }
     }
 
-    private void UpdateFull()
-    {
-        bool full = _stalled > 0 && _stalled >= _active;
-        if (full && _fullSince == 0) _fullSince = Stopwatch.GetTimestamp();
-        else if (!full && _fullSince != 0)
-        {
-            _counters.Add(Counter.PsiFullNs, (long)Stopwatch.GetElapsedTime(_fullSince).TotalNanoseconds);
-            _fullSince = 0;
-        }
-    }
+    // Monotonic, so that full <= some in ticks stays so in nanoseconds.
+    private static long TicksToNs(long ticks) => (long)(ticks * (1_000_000_000.0 / Stopwatch.Frequency));
 }

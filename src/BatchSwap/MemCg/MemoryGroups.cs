@@ -1,5 +1,4 @@
 using BatchSwap.Memory;
-using BatchSwap.Stats;
 using BatchSwap.Swap;
 using BatchSwap.Telemetry;
 
@@ -20,16 +19,14 @@ internal sealed class MemoryGroups
     private volatile MemoryGroup[] _all = [];
     // Guards creation.
     private readonly Lock _lock = new();
-    // What groups charge and where they count.
+    // What groups charge.
     private readonly PageArena _arena;
-    private readonly Counters _counters;
     // Where an exhausted group logs.
     private readonly TierLog _log;
 
-    public MemoryGroups(PageArena arena, Counters counters, TierLog? log = null)
+    public MemoryGroups(PageArena arena, TierLog? log = null)
     {
         _arena = arena;
-        _counters = counters;
         _log = log ?? TierLog.None;
     }
 
@@ -42,6 +39,21 @@ internal sealed class MemoryGroups
     /// <summary>Whether <paramref name="group"/> is one of these.</summary>
     public bool Contains(MemoryGroup group) => ReferenceEquals(ById(group.Id), group);
 
+    /// <summary>
+    /// Stall time of all the groups so far, in nanoseconds (psi_some_ns, psi_full_ns): each group's read at one moment,
+    /// so that <paramref name="fullNs"/> is never more than <paramref name="someNs"/>.
+    /// </summary>
+    public void StallTime(out long someNs, out long fullNs)
+    {
+        someNs = fullNs = 0;
+        foreach (MemoryGroup g in _all)
+        {
+            g.StallTime(out long some, out long full);
+            someNs += some;
+            fullNs += full;
+        }
+    }
+
     /// <summary>Makes a group; the caller has validated the name and limit.</summary>
     /// <exception cref="InvalidOperationException">There are <see cref="MaxGroups"/> already.</exception>
     public MemoryGroup Create(string name, long limitBytes)
@@ -50,7 +62,7 @@ internal sealed class MemoryGroups
         {
             int id = _all.Length;
             if (id >= MaxGroups) throw new InvalidOperationException($"at most {MaxGroups} memory groups");
-            var g = new MemoryGroup(id, name, limitBytes, _arena, _counters) { Log = _log };
+            var g = new MemoryGroup(id, name, limitBytes, _arena) { Log = _log };
             _byId[id] = g;
             _all = [.. _all, g];
             return g;

@@ -131,7 +131,7 @@ public enum Counter
     /// <summary>Times the automatic vm.compress-batchsize moved to another size (see the compress_batchsize gauge).</summary>
     CompressBatchsizeChanges,
 
-    // ---- pressure stall information ----
+    // ---- pressure stall information (kept by the memory groups, summed at each snapshot; open stalls count to now) ----
     /// <summary>Nanoseconds during which at least one thread was stalled on reclaim (psi memory some).</summary>
     PsiSomeNs,
     /// <summary>Nanoseconds during which every thread using the group was stalled (psi memory full).</summary>

@@ -36,7 +36,7 @@ public sealed unsafe class DecompressFuzzTests
             if (!StoredEntries.TryGetSlot(tier, r, p, out SwapDevice dev, out int slot, out ulong info) || !StoredEntries.InPool(info)) continue;
             byte* obj = StoredEntries.PoolObject(tier, dev, slot, info, out int len);
             if (obj is null) continue;
-            Mutate(rng, obj, len, dev, slot, info);
+            if (Mutate(rng, obj, len, dev, slot, info) == 0) continue; // a tail that was zeros already
             mutated.Add(p);
         }
         Assert.True(mutated.Count > 100, $"only {mutated.Count} entries to mutate");
@@ -80,25 +80,51 @@ public sealed unsafe class DecompressFuzzTests
         Faults.FaultInjectionTests.WriteAll(r, seed: 33);
         var rng = new Random(5);
         var mutated = new List<long>();
+        int changedBytes = 0;
         for (long p = 0; p < r.PageCount && mutated.Count < 200; p++)
         {
             if (!StoredEntries.TryGetSlot(tier, r, p, out SwapDevice dev, out int slot, out ulong info) || !StoredEntries.InPool(info)) continue;
             byte* obj = StoredEntries.PoolObject(tier, dev, slot, info, out int len);
             if (obj is null) continue;
-            Mutate(rng, obj, len, dev, slot, info);
+            // Only entries that really changed count: a zeroed tail may have been zeros already.
+            int changed = Mutate(rng, obj, len, dev, slot, info);
+            if (changed == 0) continue;
+            changedBytes += changed;
             mutated.Add(p);
         }
+        Assert.True(mutated.Count > 100, $"only {mutated.Count} entries changed");
+        Assert.True(changedBytes > mutated.Count, $"{changedBytes} bytes changed in {mutated.Count} entries");
+
+        // Without checksums nothing vouches for the data: each load either fails or returns something, never crashes.
+        Span<byte> want = stackalloc byte[4096];
         byte[] got = new byte[4096];
+        int failed = 0, wrong = 0;
         foreach (long p in mutated)
         {
-            try { r.Read(p, got); } catch (PageDataLostException) { }
+            try
+            {
+                r.Read(p, got);
+                TestPages.Fill(want, p, 33);
+                if (!want.SequenceEqual(got)) wrong++;
+            }
+            catch (PageDataLostException)
+            {
+                failed++;
+            }
         }
+        // The mutations were seen: loads failed or gave other data, rather than all coming back as written.
+        Assert.True(failed + wrong > mutated.Count / 2, $"of {mutated.Count} changed entries {failed} failed to load and {wrong} loaded wrong");
     }
 
-    /// <summary>One of: random bytes, a few flipped bits, a zeroed tail (a truncation), or another codec's id.</summary>
-    private static void Mutate(Random rng, byte* obj, int len, SwapDevice dev, int slot, ulong info)
+    /// <summary>
+    /// One of: random bytes, a few flipped bits, a zeroed tail (a truncation), or another codec's id. Returns what changed:
+    /// the bytes of the object that differ afterwards, plus one for a changed codec id.
+    /// </summary>
+    private static int Mutate(Random rng, byte* obj, int len, SwapDevice dev, int slot, ulong info)
     {
         var span = new Span<byte>(obj, len);
+        byte[] before = span.ToArray();
+        int changedId = 0;
         switch (rng.Next(4))
         {
             case 0:
@@ -114,8 +140,12 @@ public sealed unsafe class DecompressFuzzTests
                 // Decoded by another codec (ids 0–7, some of which no codec has): the slot is the test's alone here.
                 byte other = (byte)((SlotInfo.CodecId(info) + rng.Next(1, 8)) & 7);
                 dev.SetInfo(slot, SlotInfo.Make(SlotInfo.Flags(info), SlotInfo.Group(info), len, other, SlotInfo.Checksum(info)));
+                changedId = SlotInfo.CodecId(dev.Info(slot)) != SlotInfo.CodecId(info) ? 1 : 0;
                 break;
         }
+        int changed = changedId;
+        for (int i = 0; i < len; i++) if (span[i] != before[i]) changed++;
+        return changed;
     }
 
     [Theory]
