@@ -1,13 +1,6 @@
 using System.Diagnostics;
-using BatchSwap.Compression.Engines;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
-using BatchSwap.Pool;
-using BatchSwap.Pageout;
-using BatchSwap.Stats;
 using BatchSwap.Swap;
-using BatchSwap.Threading;
-using BatchSwap.Tunables;
 
 namespace BatchSwap.Zswap;
 
