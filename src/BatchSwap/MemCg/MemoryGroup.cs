@@ -188,14 +188,19 @@ public sealed class MemoryGroup
     {
         lock (_psiLock)
         {
-            long now = Stopwatch.GetTimestamp();
-            if (_stalled > 0)
+            // Time accrues only while a thread is stalled: with none stalled before or after the change (every fault of
+            // an unpressured group), the clock is not read.
+            if (_stalled > 0 || stalled > 0)
             {
-                long delta = now - _stateSince;
-                _someTicks += delta;
-                if (_stalled >= _active) _fullTicks += delta;
+                long now = Stopwatch.GetTimestamp();
+                if (_stalled > 0)
+                {
+                    long delta = now - _stateSince;
+                    _someTicks += delta;
+                    if (_stalled >= _active) _fullTicks += delta;
+                }
+                _stateSince = now;
             }
-            _stateSince = now;
             _stalled += stalled;
             _active += active;
             Debug.Assert(_stalled >= 0 && _active >= 0, "stall accounting left more than it entered");
