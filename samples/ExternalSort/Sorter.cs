@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using BatchSwap;
-using BatchSwap.Access;
 using BatchSwap.Stats;
 
 namespace ExternalSort;

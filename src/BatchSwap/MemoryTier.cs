@@ -1,7 +1,7 @@
+using BatchSwap.Access;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
 using BatchSwap.Compression.Engines;
-using BatchSwap.Access;
 using BatchSwap.Faults;
 using BatchSwap.MemCg;
 using BatchSwap.Memory;
@@ -10,8 +10,8 @@ using BatchSwap.Reclaim;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;
-using BatchSwap.Threading;
 using BatchSwap.Telemetry;
+using BatchSwap.Threading;
 using BatchSwap.Tunables;
 using BatchSwap.Zswap;
 

@@ -1,5 +1,4 @@
 using BatchSwap.Compression.Codecs;
-using BatchSwap.Memory;
 using BatchSwap.Tunables;
 using Microsoft.Extensions.Logging;
 

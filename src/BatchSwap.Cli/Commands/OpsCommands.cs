@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using BatchSwap.Cli.Output;
 using BatchSwap.Access;
+using BatchSwap.Cli.Output;
 using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Workloads.PageSources;
@@ -54,8 +54,13 @@ internal static class OpsCommands
             OpsResult result = LiveProgress.Run(live, "zipf", () => tier.Snapshot().Gauge("pool_total_size"), report => Zipf.Run(tier, source, opts, report, cancel));
             var parameters = new Dictionary<string, object>
             {
-                ["workers"] = opts.Workers, ["size_per_worker_bytes"] = opts.SizePerWorker, ["order"] = opts.Order,
-                ["ops_per_worker"] = opts.OpsPerWorker, ["skew"] = opts.Skew, ["read_ratio"] = opts.ReadRatio, ["op_seed"] = opts.Seed,
+                ["workers"] = opts.Workers,
+                ["size_per_worker_bytes"] = opts.SizePerWorker,
+                ["order"] = opts.Order,
+                ["ops_per_worker"] = opts.OpsPerWorker,
+                ["skew"] = opts.Skew,
+                ["read_ratio"] = opts.ReadRatio,
+                ["op_seed"] = opts.Seed,
             };
             string describe = string.Create(CultureInfo.InvariantCulture,
                 $"{opts.Workers} x {ByteSize.Format(opts.SizePerWorker)}, {opts.OpsPerWorker} ops each, skew {opts.Skew}, reads {opts.ReadRatio}, order {opts.Order}");
@@ -95,7 +100,10 @@ internal static class OpsCommands
             OpsResult result = LiveProgress.Run(live, "replay", () => tier.Snapshot().Gauge("pool_total_size"), report => t.Replay(tier, source, ord, report, cancel));
             var parameters = new Dictionary<string, object>
             {
-                ["trace"] = Path.GetFileName(path), ["workers"] = t.Workers, ["trace_pages"] = t.PagesPerWorker.Sum(), ["order"] = ord,
+                ["trace"] = Path.GetFileName(path),
+                ["workers"] = t.Workers,
+                ["trace_pages"] = t.PagesPerWorker.Sum(),
+                ["order"] = ord,
             };
             string describe = string.Create(CultureInfo.InvariantCulture,
                 $"{Path.GetFileName(path)}, {t.Workers} workers, {t.Ops} ops over {ByteSize.Format(t.PagesPerWorker.Sum() * PageSize.Bytes)}, order {ord}");

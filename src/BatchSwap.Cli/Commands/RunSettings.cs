@@ -1,4 +1,3 @@
-using BatchSwap.Compression.Codecs;
 using BatchSwap.Faults;
 using BatchSwap.Tunables;
 using BatchSwap.Workloads.Units;

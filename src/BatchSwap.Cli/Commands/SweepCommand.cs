@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using BatchSwap.Cli.Output;
 using BatchSwap.Access;
+using BatchSwap.Cli.Output;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Workloads.PageSources;
 using BatchSwap.Workloads.Units;
 using BatchSwap.Workloads.Workloads;

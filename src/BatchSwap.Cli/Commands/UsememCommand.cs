@@ -1,12 +1,11 @@
 using System.CommandLine;
-using BatchSwap.Cli.Output;
 using BatchSwap.Access;
+using BatchSwap.Cli.Output;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Workloads.Metrics;
-using BatchSwap.Workloads.Workloads;
 using BatchSwap.Workloads.PageSources;
 using BatchSwap.Workloads.Units;
+using BatchSwap.Workloads.Workloads;
 
 namespace BatchSwap.Cli.Commands;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using BatchSwap.Cli.Commands;
 using BatchSwap.Stats;
 using BatchSwap.Workloads.PageSources;

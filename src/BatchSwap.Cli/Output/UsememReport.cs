@@ -1,11 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
 using BatchSwap.Cli.Commands;
 using BatchSwap.Stats;
 using BatchSwap.Workloads.Metrics;
-using BatchSwap.Workloads.Workloads;
 using BatchSwap.Workloads.PageSources;
 using BatchSwap.Workloads.Units;
+using BatchSwap.Workloads.Workloads;
 
 namespace BatchSwap.Cli.Output;
 

@@ -2,10 +2,9 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using BatchSwap.Faults;
 using BatchSwap.Access;
+using BatchSwap.Faults;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Stats;
 
 namespace BatchSwap.Workloads.Workloads;

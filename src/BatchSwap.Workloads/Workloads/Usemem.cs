@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using BatchSwap.Compression;
 using BatchSwap.Access;
+using BatchSwap.Compression;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Workloads.Metrics;

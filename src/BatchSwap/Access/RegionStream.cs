@@ -1,5 +1,3 @@
-using BatchSwap.Memory;
-
 namespace BatchSwap.Access;
 
 /// <summary>

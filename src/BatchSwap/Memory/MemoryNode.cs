@@ -1,5 +1,5 @@
-using BatchSwap.Pageout;
 using System.Diagnostics;
+using BatchSwap.Pageout;
 
 namespace BatchSwap.Memory;
 

@@ -1,11 +1,11 @@
 using BatchSwap.Lru;
 using BatchSwap.MemCg;
 using BatchSwap.Memory;
+using BatchSwap.Pageout;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;
 using BatchSwap.Tunables;
-using BatchSwap.Pageout;
 using BatchSwap.Zswap;
 
 namespace BatchSwap.Reclaim;

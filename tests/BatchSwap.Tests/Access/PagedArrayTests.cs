@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using BatchSwap.Access;
 using BatchSwap.Stats;
 
 namespace BatchSwap.Tests.Access;

@@ -1,5 +1,4 @@
 using BatchSwap.Access;
-using BatchSwap.Memory;
 
 namespace BatchSwap.Tests.Access;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using BatchSwap.Access;
-using BatchSwap.Memory;
 
 namespace BatchSwap.Tests.Access;
 

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
-using BatchSwap.Faults;
 using BatchSwap.Access;
+using BatchSwap.Faults;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Stats;
 
 namespace BatchSwap.Tests.Engine;

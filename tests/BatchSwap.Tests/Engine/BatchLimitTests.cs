@@ -1,5 +1,4 @@
 using BatchSwap.Access;
-using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Tunables;
 

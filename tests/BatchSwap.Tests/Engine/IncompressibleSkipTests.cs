@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using BatchSwap.Access;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Stats;
 
 namespace BatchSwap.Tests.Engine;

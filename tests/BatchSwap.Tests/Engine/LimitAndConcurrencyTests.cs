@@ -1,6 +1,5 @@
 using BatchSwap.Access;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Stats;
 
 namespace BatchSwap.Tests.Engine;

@@ -78,7 +78,8 @@ public sealed class PressureStallTests
                     if (active) g.LeaveActive();
                     if (rng.Next(8) == 0) Thread.Yield();
                 }
-            }) { IsBackground = true };
+            })
+            { IsBackground = true };
             workers[t].Start();
         }
 

@@ -1,6 +1,5 @@
 using BatchSwap.Access;
 using BatchSwap.Stats;
-using BatchSwap.Tunables;
 
 namespace BatchSwap.Tests.Engine;
 

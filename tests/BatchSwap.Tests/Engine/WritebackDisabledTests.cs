@@ -1,7 +1,6 @@
 using BatchSwap.Access;
 using BatchSwap.MemCg;
 using BatchSwap.Stats;
-using BatchSwap.Swap;
 using BatchSwap.Tests.Integrity;
 
 namespace BatchSwap.Tests.Engine;

@@ -1,7 +1,6 @@
-using BatchSwap.Faults;
 using BatchSwap.Access;
+using BatchSwap.Faults;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Stats;
 
 namespace BatchSwap.Tests.Faults;

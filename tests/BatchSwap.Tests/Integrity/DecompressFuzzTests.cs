@@ -1,7 +1,6 @@
+using BatchSwap.Access;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
-using BatchSwap.Access;
-using BatchSwap.Memory;
 using BatchSwap.Swap;
 
 namespace BatchSwap.Tests.Integrity;

@@ -1,7 +1,6 @@
-using BatchSwap.Faults;
 using BatchSwap.Access;
+using BatchSwap.Faults;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 
 namespace BatchSwap.Tests.Shutdown;
 
@@ -60,7 +59,8 @@ public sealed class DisposeTests
             {
                 if (!signalled) started.Signal();
             }
-        }) { IsBackground = true }).ToArray();
+        })
+        { IsBackground = true }).ToArray();
         foreach (Thread t in threads) t.Start();
         Assert.True(started.Wait(TimeSpan.FromSeconds(60)));
         Thread.Sleep(100);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BatchSwap.Compression.Engines;
 using BatchSwap.Faults;
 using BatchSwap.Memory;

@@ -1,7 +1,6 @@
-using BatchSwap.Faults;
 using BatchSwap.Access;
+using BatchSwap.Faults;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Stats;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +20,11 @@ public sealed class LoggingTests : IDisposable
         var log = new CapturingLoggerFactory();
         using var tier = new MemoryTier(new TierOptions
         {
-            MemoryBytes = 16L << 20, SwapDirectory = _dir, SimulateDirectIoRefusal = true, LoggerFactory = log, Name = "logged",
+            MemoryBytes = 16L << 20,
+            SwapDirectory = _dir,
+            SimulateDirectIoRefusal = true,
+            LoggerFactory = log,
+            Name = "logged",
         });
         Assert.False(tier.SwapDirectIo);
         CapturingLoggerFactory.Line line = Assert.Single(log.Lines);
@@ -52,7 +55,10 @@ public sealed class LoggingTests : IDisposable
         var log = new CapturingLoggerFactory();
         using var tier = new MemoryTier(new TierOptions
         {
-            MemoryBytes = 16L << 20, SwapDirectory = _dir, LoggerFactory = log, BackgroundReclaim = false,
+            MemoryBytes = 16L << 20,
+            SwapDirectory = _dir,
+            LoggerFactory = log,
+            BackgroundReclaim = false,
             Faults = new FaultPlan { SwapWriteErrorRate = 1.0 },
             Tunables = new Dictionary<string, string> { ["zswap.enabled"] = "0" },
         });
@@ -81,7 +87,10 @@ public sealed class LoggingTests : IDisposable
         var log = new CapturingLoggerFactory();
         using var tier = new MemoryTier(new TierOptions
         {
-            MemoryBytes = 16L << 20, SwapDirectory = _dir, LoggerFactory = log, Faults = new FaultPlan { SwapFullRate = 1.0 },
+            MemoryBytes = 16L << 20,
+            SwapDirectory = _dir,
+            LoggerFactory = log,
+            Faults = new FaultPlan { SwapFullRate = 1.0 },
         });
         MemoryGroup g = tier.CreateGroup("small", 4L << 20);
         using Region r = tier.Allocate(64L << 20, group: g);

@@ -1,7 +1,5 @@
 using System.Diagnostics.Metrics;
 using BatchSwap.Access;
-using BatchSwap.MemCg;
-using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Telemetry;
 
@@ -18,7 +16,11 @@ public sealed class MetricsTests
     {
         using var tier = new MemoryTier(new TierOptions
         {
-            MemoryBytes = 16L << 20, Name = "metrics-test", BackgroundReclaim = false, ZswapShrinkWorker = false, Engines = 1,
+            MemoryBytes = 16L << 20,
+            Name = "metrics-test",
+            BackgroundReclaim = false,
+            ZswapShrinkWorker = false,
+            Engines = 1,
         });
         using (Region r = tier.Allocate(48L << 20))
         {

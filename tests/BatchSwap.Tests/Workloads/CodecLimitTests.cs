@@ -1,7 +1,7 @@
 using System.Text.Json;
+using BatchSwap.Access;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
-using BatchSwap.Access;
 using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Stats;

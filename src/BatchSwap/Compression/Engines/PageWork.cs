@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Compression.Engines;
