@@ -8,6 +8,7 @@ using BatchSwap.Reclaim;
 using BatchSwap.Stats;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;
+using BatchSwap.Transparent;
 using BatchSwap.Tunables;
 using BatchSwap.Zswap;
 
@@ -50,6 +51,8 @@ public sealed class MemoryTier : IDisposable
     private int _disposed;
     // Injected faults, if any are planned.
     private readonly FaultInjector? _faults;
+    // Transparent mappings still open (disposed first when the tier is); guarded by itself.
+    private readonly HashSet<TransparentMapping> _mappings = [];
 
     /// <summary>Jobs (pages) in one engine run: a batch of 32 order-0 folios is one run.</summary>
     private const int JobsPerBatch = 32;
@@ -188,6 +191,40 @@ public sealed class MemoryTier : IDisposable
         }
     }
 
+    /// <summary>
+    /// Maps <paramref name="bytes"/> (rounded up to whole pages) of ordinary virtual memory paged by this tier: plain
+    /// loads and stores through <see cref="TransparentMapping.Pointer"/> or its spans, with missing pages filled through
+    /// userfaultfd and cold ones reclaimed through the tier's store path (docs/transparent.md). Linux only. Throws
+    /// <see cref="UserfaultfdUnavailableException"/>, naming the cause, when userfaultfd is not permitted.
+    /// </summary>
+    public TransparentMapping Map(long bytes, TransparentOptions? options = null)
+    {
+        options ??= new TransparentOptions();
+        if (options.MaxResidentBytes < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxResidentBytes, "MaxResidentBytes must be 0 (default) or more");
+        MemoryGroup group = options.Group ?? DefaultGroup;
+        long resident = options.MaxResidentBytes > 0 ? options.MaxResidentBytes : group.LimitBytes / 4;
+        if (resident > group.LimitBytes - group.HeadroomBytes - (4L << 20))
+            throw new ArgumentOutOfRangeException(nameof(options), resident, $"MaxResidentBytes must leave at least 4 MiB of group '{group.Name}' ({group.LimitBytes >> 20} MiB) for reclaim");
+        Region region = Allocate(bytes, 0, group);
+        try
+        {
+            var m = new TransparentMapping(this, _mm, region, region.Length, resident >> PageSize.Shift, options.Access);
+            lock (_mappings) _mappings.Add(m);
+            return m;
+        }
+        catch
+        {
+            region.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A disposed mapping leaves the tier's list.</summary>
+    internal void ForgetMapping(TransparentMapping m)
+    {
+        lock (_mappings) _mappings.Remove(m);
+    }
+
     /// <summary>The counters and gauges now.</summary>
     public CounterSnapshot Snapshot()
     {
@@ -313,6 +350,9 @@ public sealed class MemoryTier : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        TransparentMapping[] open;
+        lock (_mappings) open = [.. _mappings];
+        foreach (TransparentMapping m in open) m.Dispose();
         _mm.Close();
         DisposeParts();
     }
