@@ -29,8 +29,11 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
         }
     }
 
-    /// <summary>Builds the tier, with swap devices large enough for <paramref name="dataBytes"/> of data.</summary>
-    public MemoryTier CreateTier(long dataBytes)
+    /// <summary>
+    /// Builds the tier, with swap devices large enough for <paramref name="dataBytes"/> of data; without huge pages for
+    /// the arena when <paramref name="hugePages"/> is false (transparent mappings discard arena frames 4 KiB at a time).
+    /// </summary>
+    public MemoryTier CreateTier(long dataBytes, bool hugePages = true)
     {
         Validate();
         // Each device can hold all the data (plus a cluster per device for alignment), so that one device alone never runs out.
@@ -51,6 +54,7 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
                 Faults = Faults ?? FaultPlan.None,
                 SwapDirectory = SwapDir,
                 SwapDirectIo = SwapDirectIo,
+                HugePages = hugePages,
             });
         }
         catch (TunableException e)

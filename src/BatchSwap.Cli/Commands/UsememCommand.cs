@@ -51,6 +51,7 @@ internal static class UsememCommand
         var load = new LoadOptions();
         var engine = new EngineOptions();
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
+        var transparent = new Option<bool>("--transparent") { Description = "run the load on transparent mappings (plain memory paged through userfaultfd, docs/transparent.md) instead of region calls", DefaultValueFactory = _ => false };
         var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
 
         var cmd = new Command("usemem", "run the usemem load (docs/workloads.md) and report throughput, fault-in latency and counters");
@@ -58,6 +59,7 @@ internal static class UsememCommand
         engine.AddTo(cmd);
         cmd.Options.Add(json);
         cmd.Options.Add(quiet);
+        cmd.Options.Add(transparent);
         cmd.SetAction(parse =>
         {
             try
@@ -65,13 +67,17 @@ internal static class UsememCommand
                 UsememOptions opts = load.Read(parse);
                 RunSettings run = engine.Read(parse);
                 using IDisposablePageSource source = OpenSource(parse.GetValue(engine.Pages), parse.GetValue(engine.Seed));
-                using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers);
+                bool isTransparent = parse.GetValue(transparent);
+                using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers, hugePages: !isTransparent);
                 UsememResult result;
+                BatchSwap.Transparent.TransparentStats? mapStats = null;
                 bool live = !parse.GetValue(quiet) && LiveProgress.IsTerminal(stdout);
                 try
                 {
                     result = LiveProgress.Run(live, "usemem", () => tier.Snapshot().Gauge("pool_total_size"), report =>
-                        Usemem.Run(tier, source, opts, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal)));
+                        isTransparent
+                            ? UsememTransparent.Run(tier, source, opts, 0, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal), s => mapStats = s)
+                            : Usemem.Run(tier, source, opts, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal)));
                 }
                 catch (UsememFailedException) when (Environment.GetEnvironmentVariable("BATCHSWAP_DEBUG") is not null)
                 {
@@ -80,7 +86,7 @@ internal static class UsememCommand
                 }
                 // Priced after the run, so that its wall time does not include the pricing.
                 CodecLimit codec = Usemem.MeasureCodecLimit(tier, source, opts, result);
-                var report = new UsememReport(opts, run, tier, source, result, codec);
+                var report = new UsememReport(opts, run, tier, source, result, codec, mapStats);
                 if (parse.GetValue(quiet)) stdout.WriteLine(report.SummaryLine());
                 else report.WriteText(stdout);
                 string? jsonPath = parse.GetValue(json);
@@ -102,7 +108,8 @@ internal static class UsememCommand
     }
 
     /// <summary>Exceptions that mean bad input: one line, exit code 2.</summary>
-    internal static bool IsUsageError(Exception e) => e is CliError or ArgumentException or PageSourceException or FormatException;
+    internal static bool IsUsageError(Exception e) => e is CliError or ArgumentException or PageSourceException or FormatException
+        or BatchSwap.Transparent.UserfaultfdUnavailableException;
 
     internal static long ParseSize(string text, string name)
     {

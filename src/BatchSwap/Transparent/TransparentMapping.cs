@@ -118,6 +118,9 @@ public sealed unsafe partial class TransparentMapping : IDisposable
         Volatile.Read(ref _lruFills), Volatile.Read(ref _evictions), Volatile.Read(ref _refaults), Volatile.Read(ref _refaultsHot),
         Volatile.Read(ref _secondChances), Volatile.Read(ref _ringCount), Volatile.Read(ref _duplicates));
 
+    /// <summary>Missing-page faults handled so far (one read: cheap enough to sample around an access).</summary>
+    public long MissingFaultCount => Volatile.Read(ref _missingFaults);
+
     /// <summary>The fault-handling thread (tests check that it ends).</summary>
     internal Thread HandlerThread => _thread!;
 
