@@ -33,7 +33,7 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         w.WriteLine($"  fault-in    {result.FaultLatency.Format()}");
         w.WriteLine(CodecLine(codec));
         if (mapping is { } m)
-            w.WriteLine(string.Create(Inv, $"  mapping     faults {m.MissingFaults:N0} (zero {m.ZeroFills:N0}, swap-in {m.SwapInFills:N0}, lru {m.LruFills:N0}), wp {m.WpFaults:N0}, evicted {m.Evictions:N0}, refaults {m.Refaults:N0} (hot {m.RefaultsHot:N0}), second chances {m.SecondChances:N0}"));
+            w.WriteLine(string.Create(Inv, $"  mapping     faults {m.MissingFaults:N0} (zero {m.ZeroFills:N0}, swap-in {m.SwapInFills:N0}, lru {m.LruFills:N0}), wp {m.WpFaults:N0}, evicted {m.Evictions:N0}, refaults {m.Refaults:N0} (hot {m.RefaultsHot:N0}), second chances {m.SecondChances:N0}, readahead {m.Readahead:N0}"));
         ReportSections.WriteTier(w, c, tier, _peakRss);
     }
 
@@ -64,6 +64,7 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
                 j.WriteNumber("uffd_refaults_hot", m.RefaultsHot);
                 j.WriteNumber("uffd_second_chances", m.SecondChances);
                 j.WriteNumber("uffd_duplicate_faults", m.DuplicateFaults);
+                j.WriteNumber("uffd_readahead", m.Readahead);
             }
             j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
             j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));

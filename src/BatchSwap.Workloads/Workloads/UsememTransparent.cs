@@ -131,7 +131,7 @@ public static class UsememTransparent
             TransparentStats s = m.Stats();
             t = new TransparentStats(t.MissingFaults + s.MissingFaults, t.WpFaults + s.WpFaults, t.ZeroFills + s.ZeroFills,
                 t.SwapInFills + s.SwapInFills, t.LruFills + s.LruFills, t.Evictions + s.Evictions, t.Refaults + s.Refaults,
-                t.RefaultsHot + s.RefaultsHot, t.SecondChances + s.SecondChances, t.ResidentPages + s.ResidentPages, t.DuplicateFaults + s.DuplicateFaults);
+                t.RefaultsHot + s.RefaultsHot, t.SecondChances + s.SecondChances, t.ResidentPages + s.ResidentPages, t.DuplicateFaults + s.DuplicateFaults, t.Readahead + s.Readahead);
         }
         return t;
     }

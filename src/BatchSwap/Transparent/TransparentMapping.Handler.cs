@@ -28,6 +28,10 @@ public sealed unsafe partial class TransparentMapping
     internal const int MinResidentPages = 2 * EvictBatch;
     /// <summary>Pages evicted together: write-protected, copied and discarded in runs.</summary>
     private const int EvictBatch = 32;
+    /// <summary>Most pages one missing fault brings in (the faulting page and its readahead).</summary>
+    private const int MaxReadahead = 16;
+    /// <summary>Held frames whose memory is discarded together.</summary>
+    private const int DiscardBatch = 64;
     /// <summary>Events read at once.</summary>
     private const int MsgBatch = 64;
 
@@ -70,9 +74,15 @@ public sealed unsafe partial class TransparentMapping
     private byte* _zeroPage;
     // Victims of one eviction batch.
     private int* _victims;
+    // Held frames waiting for their memory to be discarded.
+    private int* _discards;
+    private int _discardCount;
+    // Readahead: the last faulting page and the current window.
+    private long _lastFault = -1;
+    private int _window = 1;
 
     // ---------------------------------------------------------------- counters (written by the handler, read racily)
-    private long _missingFaults, _wpFaults, _zeroFills, _swapInFills, _lruFills, _evictions, _refaults, _refaultsHot, _secondChances, _duplicates;
+    private long _readahead, _missingFaults, _wpFaults, _zeroFills, _swapInFills, _lruFills, _evictions, _refaults, _refaultsHot, _secondChances, _duplicates;
 
     private void AllocateHandlerState()
     {
@@ -82,6 +92,7 @@ public sealed unsafe partial class TransparentMapping
         _zeroPage = (byte*)NativeMemory.AlignedAlloc(PageSize.Bytes, PageSize.Bytes);
         new Span<byte>(_zeroPage, PageSize.Bytes).Clear();
         _victims = (int*)NativeMemory.Alloc(EvictBatch, sizeof(int));
+        _discards = (int*)NativeMemory.Alloc(DiscardBatch, sizeof(int));
     }
 
     // ================================================================ the loop
@@ -107,22 +118,29 @@ public sealed unsafe partial class TransparentMapping
                 Fatal("read of the userfaultfd", e, -1);
             }
             int n = (int)(got / sizeof(Msg));
-            for (int i = 0; i < n; i++)
+            HandleBatch(n);
+        }
+    }
+
+    /// <summary>Handles the <paramref name="n"/> events read, then discards the memory of the frames they filled.</summary>
+    private void HandleBatch(int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            if (_msgs[i].Event != EventPagefault) continue;
+            long page = (long)(_msgs[i].Address - (ulong)_base) >> PageSize.Shift;
+            try
             {
-                if (_msgs[i].Event != EventPagefault) continue;
-                long page = (long)(_msgs[i].Address - (ulong)_base) >> PageSize.Shift;
-                try
-                {
-                    HandleFault(page, (_msgs[i].Flags & PagefaultFlagWrite) != 0);
-                }
-                catch (Exception e)
-                {
-                    // The faulting thread cannot be given an exception, and a page that cannot be had cannot be
-                    // made up: like SIGBUS for a page the kernel cannot read, the process ends.
-                    Environment.FailFast($"batchswap transparent mapping: page {page} could not be brought in: {e.Message}", e);
-                }
+                HandleFault(page, (_msgs[i].Flags & PagefaultFlagWrite) != 0);
+            }
+            catch (Exception e)
+            {
+                // The faulting thread cannot be given an exception, and a page that cannot be had cannot be
+                // made up: like SIGBUS for a page the kernel cannot read, the process ends.
+                Environment.FailFast($"batchswap transparent mapping: page {page} could not be brought in: {e.Message}", e);
             }
         }
+        FlushDiscards();
     }
 
     /// <summary>One page-fault event: a missing page, a first write to a write-protected page, or a duplicate.</summary>
@@ -147,14 +165,46 @@ public sealed unsafe partial class TransparentMapping
             return;
         }
         Interlocked.Increment(ref _missingFaults);
+        int window = NextWindow(page);
         if (_ringCount >= _capacity) EvictOldest();
-        Fill(page, write, s);
+        // A page never written comes in writable when the fault is a write or part of a forward walk (a fill loop
+        // whose first touch of a page may be a read); a lone read gets the zero page, write-protected.
+        Fill(page, write || window > 1, write, s);
+        // Readahead: faults that walk forward bring the next pages too, before they are touched (one wake-up of the
+        // handler for several pages); a stored page comes in read-only.
+        long end = Math.Min(page + window, PageCount);
+        for (long q = page + 1; q < end; q++)
+        {
+            ulong sq = _state[q];
+            if ((sq & Resident) != 0) break;
+            if (_ringCount >= _capacity) EvictOldest();
+            Fill(q, zeroWritable: true, write: false, sq);
+            Interlocked.Increment(ref _readahead);
+        }
+    }
+
+    /// <summary>
+    /// The readahead window for a fault at <paramref name="page"/> (the region's swap-in rule): it doubles, up to
+    /// <see cref="MaxReadahead"/>, while faults land just past the last one, and halves when they jump around.
+    /// </summary>
+    private int NextWindow(long page)
+    {
+        long last = _lastFault;
+        int w = _window;
+        bool sequential = last >= 0 && page > last && page - last <= Math.Max(2 * w, 2);
+        w = sequential ? Math.Min(MaxReadahead, Math.Max(2, w * 2)) : Math.Max(1, w / 2);
+        _window = w;
+        _lastFault = page;
+        return w;
     }
 
     // ================================================================ fill
 
-    /// <summary>Brings a page into the mapping through its held frame.</summary>
-    private void Fill(long page, bool write, ulong s)
+    /// <summary>
+    /// Brings a page into the mapping through its held frame: writable and dirty for a <paramref name="write"/> (and a
+    /// never-written page when <paramref name="zeroWritable"/>), else write-protected and clean.
+    /// </summary>
+    private void Fill(long page, bool zeroWritable, bool write, ulong s)
     {
         if ((s & Evicted) != 0)
         {
@@ -177,6 +227,7 @@ public sealed unsafe partial class TransparentMapping
             {
                 head = HoldNewFrame(page);
                 Interlocked.Increment(ref _zeroFills);
+                write |= zeroWritable;
                 if (write) Copy(page, _zeroPage, wp: false);
                 else ZeroPage(page);
             }
@@ -189,7 +240,7 @@ public sealed unsafe partial class TransparentMapping
             }
             if (write) _mm.NoteWrite(head);
             // The page now lives in the mapping: the frame keeps the charge, not the memory.
-            Madvise((nint)_mm.Arena.PageAddress(head), PageSize.Bytes, MadvDontneed);
+            Discard(head);
             _state[page] = Resident | (write ? Dirty : 0) | (s & Hot) | (uint)head;
             PushRing((int)page);
         }
@@ -197,6 +248,33 @@ public sealed unsafe partial class TransparentMapping
         {
             _region.ExitUse();
         }
+    }
+
+    /// <summary>
+    /// Queues a held frame's memory to be discarded (MADV_DONTNEED). Discards go in sorted runs of neighbouring frames,
+    /// one call (one TLB flush) a run, when the queue is full, before an eviction copies into held frames, and before
+    /// the handler waits for events.
+    /// </summary>
+    private void Discard(int head)
+    {
+        _discards[_discardCount++] = head;
+        if (_discardCount == DiscardBatch) FlushDiscards();
+    }
+
+    private void FlushDiscards()
+    {
+        int n = _discardCount;
+        if (n == 0) return;
+        new Span<int>(_discards, n).Sort();
+        for (int i = 0; i < n;)
+        {
+            int j = i + 1;
+            while (j < n && _discards[j] == _discards[j - 1] + 1) j++;
+            if (Madvise((nint)_mm.Arena.PageAddress(_discards[i]), (nuint)(j - i) << PageSize.Shift, MadvDontneed) != 0)
+                Fatal("madvise(MADV_DONTNEED) of held frames", Errno, -1);
+            i = j;
+        }
+        _discardCount = 0;
     }
 
     /// <summary>A frame for a page never written: charged (reclaiming if the group is at its limit), pinned, off the LRU; its memory is not cleared (it is discarded).</summary>
@@ -240,6 +318,7 @@ public sealed unsafe partial class TransparentMapping
     /// </summary>
     private void EvictOldest()
     {
+        FlushDiscards(); // the copies below go into held frames: none may be discarded after
         int n = 0;
         int budget = _ringCount; // every page is looked at once at most
         while (n < EvictBatch && _ringCount > 0 && budget-- > 0)
@@ -406,5 +485,6 @@ public sealed unsafe partial class TransparentMapping
         NativeMemory.Free(_msgs); _msgs = null;
         NativeMemory.AlignedFree(_zeroPage); _zeroPage = null;
         NativeMemory.Free(_victims); _victims = null;
+        NativeMemory.Free(_discards); _discards = null;
     }
 }

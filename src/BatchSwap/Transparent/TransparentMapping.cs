@@ -116,7 +116,7 @@ public sealed unsafe partial class TransparentMapping : IDisposable
     public TransparentStats Stats() => new(
         Volatile.Read(ref _missingFaults), Volatile.Read(ref _wpFaults), Volatile.Read(ref _zeroFills), Volatile.Read(ref _swapInFills),
         Volatile.Read(ref _lruFills), Volatile.Read(ref _evictions), Volatile.Read(ref _refaults), Volatile.Read(ref _refaultsHot),
-        Volatile.Read(ref _secondChances), Volatile.Read(ref _ringCount), Volatile.Read(ref _duplicates));
+        Volatile.Read(ref _secondChances), Volatile.Read(ref _ringCount), Volatile.Read(ref _duplicates), Volatile.Read(ref _readahead));
 
     /// <summary>Missing-page faults handled so far (one read: cheap enough to sample around an access).</summary>
     public long MissingFaultCount => Volatile.Read(ref _missingFaults);

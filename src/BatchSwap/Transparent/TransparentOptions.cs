@@ -31,5 +31,6 @@ public sealed record TransparentOptions
 /// <param name="SecondChances">Pages at the head of the FIFO that were kept (moved to its tail) instead of evicted.</param>
 /// <param name="ResidentPages">Pages in the mapping now.</param>
 /// <param name="DuplicateFaults">Fault events for pages already resolved (several threads on one page): woken without work.</param>
+/// <param name="Readahead">Pages filled ahead of a sequential fault, before anything touched them.</param>
 public readonly record struct TransparentStats(long MissingFaults, long WpFaults, long ZeroFills, long SwapInFills, long LruFills,
-    long Evictions, long Refaults, long RefaultsHot, long SecondChances, long ResidentPages, long DuplicateFaults);
+    long Evictions, long Refaults, long RefaultsHot, long SecondChances, long ResidentPages, long DuplicateFaults, long Readahead = 0);
