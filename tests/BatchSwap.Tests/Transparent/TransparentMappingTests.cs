@@ -29,7 +29,7 @@ public sealed class TransparentMappingTests
     public void SortingMoreIntsThanTheTierHoldsGivesTheSortedResult()
     {
         using MemoryTier tier = NewTier(16L << 20);
-        using TransparentMapping m = tier.Map(64L << 20);
+        using TransparentMapping m = tier.Map(64L << 20, new TransparentOptions { MaxResidentBytes = 8L << 20 });
         Span<int> a = m.AsSpan<int>();
         var rng = new Random(7);
         long sum = 0;
@@ -60,9 +60,11 @@ public sealed class TransparentMappingTests
         using TransparentMapping m = tier.Map(64L << 20);
         Span<long> a = m.AsSpan<long>();
         int perPage = 4096 / sizeof(long);
-        // Read every page first (zero fills, write-protected), then write a few of them, then push everything out.
+        // Read every page first, out of order (lone reads: zero-page fills, write-protected), then write a few of them,
+        // then push everything out.
         long zeros = 0;
-        for (int i = 0; i < a.Length; i += perPage) zeros += a[i];
+        int pages = a.Length / perPage;
+        for (int k = 0; k < pages; k++) zeros += a[(int)((long)k * 7919 % pages) * perPage];
         Assert.Equal(0, zeros);
         for (int i = 0; i < a.Length; i += 97 * perPage) a[i + 3] = i + 1;
         Span<byte> other = m.AsSpan<byte>(0, (int)m.Length);
@@ -93,5 +95,169 @@ public sealed class TransparentMappingTests
             TestPages.Fill(want, p, seed: 3);
             Assert.True(want.SequenceEqual(b.Slice((int)(p * 4096), 4096)), $"page {p}");
         }
+    }
+}
+
+/// <summary>Concurrency and lifetime: threads on one page, GC pressure while threads fault, dispose, the tier's own dispose.</summary>
+public sealed unsafe class TransparentMappingLifetimeTests
+{
+    [Fact]
+    public void SeveralThreadsFaultingOnTheSamePageAllSeeIt()
+    {
+        using MemoryTier tier = TransparentMappingTests.NewTier();
+        using TransparentMapping m = tier.Map(32L << 20, new TransparentOptions { MaxResidentBytes = 1L << 20 });
+        Span<long> a = m.AsSpan<long>();
+        for (int i = 0; i < a.Length; i += 512) a[i] = i;
+        const int threads = 6, rounds = 40;
+        long wrong = 0;
+        using var barrier = new Barrier(threads + 1);
+        var ts = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            ts[t] = new Thread(() =>
+            {
+                Span<long> v = m.AsSpan<long>();
+                for (int r = 0; r < rounds; r++)
+                {
+                    barrier.SignalAndWait();
+                    int page = (r * 37 % (v.Length / 512)) * 512;
+                    if (Volatile.Read(ref v[page]) != page) Interlocked.Increment(ref wrong);
+                    barrier.SignalAndWait();
+                }
+            });
+            ts[t].Start();
+        }
+        for (int r = 0; r < rounds; r++)
+        {
+            barrier.SignalAndWait(); // all threads touch one page at once
+            barrier.SignalAndWait();
+            // Push the mapping's pages out, so that the next round's page is missing again.
+            TransparentMappingTests.TouchPages(m.AsSpan<byte>(16L << 20, 8 << 20));
+        }
+        foreach (Thread t in ts) Assert.True(t.Join(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, wrong);
+        Assert.True(m.Stats().Refaults > 0, m.Stats().ToString());
+    }
+
+    [Fact]
+    public void GarbageCollectionsWhileThreadsFaultDoNotDeadlock()
+    {
+        using MemoryTier tier = TransparentMappingTests.NewTier();
+        using TransparentMapping m = tier.Map(24L << 20, new TransparentOptions { MaxResidentBytes = 2L << 20 });
+        const int workers = 4;
+        long perWorker = m.Length / workers / sizeof(int);
+        using var stop = new CancellationTokenSource();
+        long collections = 0, bad = 0;
+        var gc = new Thread(() =>
+        {
+            var keep = new List<byte[]>();
+            while (!stop.IsCancellationRequested)
+            {
+                for (int i = 0; i < 200; i++) keep.Add(new byte[1024 + i]);
+                if (keep.Count > 5000) keep.Clear();
+                GC.Collect();
+                Interlocked.Increment(ref collections);
+            }
+        });
+        gc.Start();
+        var ts = new Thread[workers];
+        for (int w = 0; w < workers; w++)
+        {
+            int worker = w;
+            ts[w] = new Thread(() =>
+            {
+                Span<int> v = m.AsSpan<int>(worker * perWorker, (int)perWorker);
+                for (int pass = 0; pass < 3; pass++)
+                {
+                    for (int i = 0; i < v.Length; i += 1024)
+                    {
+                        if (pass > 0 && v[i] != i * 3 + worker + pass - 1) Interlocked.Increment(ref bad);
+                        v[i] = i * 3 + worker + pass;
+                        if ((i & 0xFFFF) == 0) _ = new object[4]; // the faulting threads allocate too
+                    }
+                }
+            });
+            ts[w].Start();
+        }
+        bool done = ts.All(t => t.Join(TimeSpan.FromSeconds(60)));
+        stop.Cancel();
+        gc.Join();
+        Assert.True(done, "a faulting thread did not finish: the handler and a garbage collection waited for each other");
+        Assert.Equal(0, bad);
+        Assert.True(collections > 10, $"only {collections} collections ran");
+        Assert.True(m.Stats().Evictions > 0);
+    }
+
+    [Fact]
+    public void DisposeReleasesEverything()
+    {
+        using MemoryTier tier = TransparentMappingTests.NewTier();
+        long charged = tier.DefaultGroup.ChargedBytes;
+        long stored = tier.Snapshot().Gauge("stored_pages");
+        var m = tier.Map(40L << 20);
+        Span<byte> b = m.AsSpan<byte>();
+        for (int i = 0; i < b.Length; i += 4096) b[i] = (byte)(i >> 12);
+        Assert.True(tier.Snapshot().Gauge("stored_pages") > stored);
+        Thread handler = m.HandlerThread;
+        nint address = (nint)m.Pointer;
+        m.Dispose();
+        Assert.False(handler.IsAlive);
+        Assert.Equal(charged, tier.DefaultGroup.ChargedBytes);
+        Assert.Equal(stored, tier.Snapshot().Gauge("stored_pages"));
+        Assert.Equal(0, tier.Snapshot().Gauge("swap_used_pages"));
+        string start = address.ToString("x");
+        Assert.DoesNotContain(File.ReadLines("/proc/self/maps"), l => l.StartsWith(start + "-", StringComparison.Ordinal));
+        Assert.Throws<ObjectDisposedException>(() => m.AsSpan<byte>(0, 1));
+        m.Dispose(); // a second call does nothing
+    }
+
+    [Fact]
+    public void DisposingTheTierDisposesOpenMappings()
+    {
+        TransparentMapping m;
+        using (MemoryTier tier = TransparentMappingTests.NewTier())
+        {
+            m = tier.Map(8L << 20);
+            m.AsSpan<byte>()[12345] = 1;
+        }
+        Assert.False(m.HandlerThread.IsAlive);
+        Assert.Throws<ObjectDisposedException>(() => m.AsSpan<byte>(0, 1));
+    }
+
+    [Fact]
+    public void TheUserModeOnlyPathWorks()
+    {
+        using MemoryTier tier = TransparentMappingTests.NewTier();
+        using TransparentMapping m = tier.Map(24L << 20, new TransparentOptions { Access = UffdAccess.UserModeOnly });
+        Assert.False(m.KernelFaultsHandled);
+        Assert.Contains("UFFD_USER_MODE_ONLY", m.UffdSource);
+        Span<int> a = m.AsSpan<int>();
+        for (int i = 0; i < a.Length; i += 1024) a[i] = i;
+        for (int i = 0; i < a.Length; i += 1024) Assert.Equal(i, a[i]);
+    }
+
+    [Fact]
+    public void WhenUserfaultfdIsRefusedTheErrorNamesTheCauseAndTheSysctl()
+    {
+        using MemoryTier tier = TransparentMappingTests.NewTier();
+        long charged = tier.DefaultGroup.ChargedBytes;
+        var e = Assert.Throws<UserfaultfdUnavailableException>(() => tier.Map(8L << 20, new TransparentOptions { Access = UffdAccess.SimulateDenied }));
+        Assert.Contains("vm.unprivileged_userfaultfd", e.Message);
+        Assert.Contains("seccomp", e.Message);
+        Assert.Contains("/dev/userfaultfd", e.Message);
+        Assert.Equal(charged, tier.DefaultGroup.ChargedBytes); // the region made for it is freed
+    }
+
+    [Fact]
+    public void MemoryAndSpansSeeTheSameBytes()
+    {
+        using MemoryTier tier = TransparentMappingTests.NewTier();
+        using TransparentMapping m = tier.Map(1L << 20);
+        Memory<int> mem = m.AsMemory<int>(1000, 5000);
+        mem.Span.Fill(42);
+        Assert.Equal(42, m.AsSpan<int>()[1000]);
+        Assert.Equal(0, m.AsSpan<int>()[999]);
+        Assert.Equal(42, m.AsSpan<int>(5999, 1)[0]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => m.AsSpan<int>(m.Length / 4 - 1, 2));
     }
 }
