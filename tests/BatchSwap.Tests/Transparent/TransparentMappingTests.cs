@@ -143,8 +143,9 @@ public sealed unsafe class TransparentMappingLifetimeTests
     [Fact]
     public void GarbageCollectionsWhileThreadsFaultDoNotDeadlock()
     {
-        using MemoryTier tier = TransparentMappingTests.NewTier();
-        using TransparentMapping m = tier.Map(24L << 20, new TransparentOptions { MaxResidentBytes = 2L << 20 });
+        // Not `using`: if a thread is stuck in a fault, unmapping the memory under it would crash the test host.
+        MemoryTier tier = TransparentMappingTests.NewTier();
+        TransparentMapping m = tier.Map(20L << 20, new TransparentOptions { MaxResidentBytes = 2L << 20 });
         const int workers = 4;
         long perWorker = m.Length / workers / sizeof(int);
         using var stop = new CancellationTokenSource();
@@ -158,6 +159,7 @@ public sealed unsafe class TransparentMappingLifetimeTests
                 if (keep.Count > 5000) keep.Clear();
                 GC.Collect();
                 Interlocked.Increment(ref collections);
+                Thread.Sleep(1); // collections back to back would leave the faulting threads almost no time between them
             }
         });
         gc.Start();
@@ -180,10 +182,12 @@ public sealed unsafe class TransparentMappingLifetimeTests
             });
             ts[w].Start();
         }
-        bool done = ts.All(t => t.Join(TimeSpan.FromSeconds(60)));
+        bool done = ts.All(t => t.Join(TimeSpan.FromSeconds(120)));
         stop.Cancel();
-        gc.Join();
-        Assert.True(done, "a faulting thread did not finish: the handler and a garbage collection waited for each other");
+        gc.Join(TimeSpan.FromSeconds(10));
+        Assert.True(done, $"a faulting thread did not finish: the handler and a garbage collection waited for each other ({m.Stats()}, {collections} collections)");
+        m.Dispose();
+        tier.Dispose();
         Assert.Equal(0, bad);
         Assert.True(collections > 10, $"only {collections} collections ran");
         Assert.True(m.Stats().Evictions > 0);
