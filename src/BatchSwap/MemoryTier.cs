@@ -12,6 +12,7 @@ using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;
 using BatchSwap.Telemetry;
 using BatchSwap.Threading;
+using BatchSwap.Transparent;
 using BatchSwap.Tunables;
 using BatchSwap.Zswap;
 
@@ -62,6 +63,8 @@ public sealed class MemoryTier : IDisposable
     private readonly TierMetrics? _metrics;
     // Numbers tiers for their default names.
     private static int s_tiers;
+    // Transparent mappings still open (disposed first when the tier is); guarded by itself.
+    private readonly HashSet<TransparentMapping> _mappings = [];
 
     /// <summary>Most jobs (pages) one batch holds, whatever the engines could take: stores and loads keep a few words per job on the stack.</summary>
     private const int MaxJobsPerBatch = 512;
@@ -202,6 +205,40 @@ public sealed class MemoryTier : IDisposable
         {
             _gate.Exit();
         }
+    }
+
+    /// <summary>
+    /// Maps <paramref name="bytes"/> (rounded up to whole pages) of ordinary virtual memory paged by this tier: plain
+    /// loads and stores through <see cref="TransparentMapping.Pointer"/> or its spans, with missing pages filled through
+    /// userfaultfd and cold ones reclaimed through the tier's store path (docs/transparent.md). Linux only. Throws
+    /// <see cref="UserfaultfdUnavailableException"/>, naming the cause, when userfaultfd is not permitted.
+    /// </summary>
+    public TransparentMapping Map(long bytes, TransparentOptions? options = null)
+    {
+        options ??= new TransparentOptions();
+        if (options.MaxResidentBytes < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxResidentBytes, "MaxResidentBytes must be 0 (default) or more");
+        MemoryGroup group = options.Group ?? DefaultGroup;
+        long resident = options.MaxResidentBytes > 0 ? options.MaxResidentBytes : group.LimitBytes / 4;
+        if (resident > group.LimitBytes - group.HeadroomBytes - (4L << 20))
+            throw new ArgumentOutOfRangeException(nameof(options), resident, $"MaxResidentBytes must leave at least 4 MiB of group '{group.Name}' ({group.LimitBytes >> 20} MiB) for reclaim");
+        Region region = Allocate(bytes, 0, group);
+        try
+        {
+            var m = new TransparentMapping(ForgetMapping, _mm, region, region.Length, resident >> PageSize.Shift, options.Access);
+            lock (_mappings) _mappings.Add(m);
+            return m;
+        }
+        catch
+        {
+            region.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A disposed mapping leaves the tier's list.</summary>
+    internal void ForgetMapping(TransparentMapping m)
+    {
+        lock (_mappings) _mappings.Remove(m);
     }
 
     /// <summary>The counters and gauges now.</summary>
@@ -354,6 +391,9 @@ public sealed class MemoryTier : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        TransparentMapping[] open;
+        lock (_mappings) open = [.. _mappings];
+        foreach (TransparentMapping m in open) m.Dispose();
         _mm.Close();
         DisposeParts();
     }

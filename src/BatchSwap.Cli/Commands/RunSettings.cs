@@ -55,13 +55,16 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
         };
     }
 
-    /// <summary>Builds the tier, with swap devices large enough for <paramref name="dataBytes"/> of data.</summary>
-    public MemoryTier CreateTier(long dataBytes)
+    /// <summary>
+    /// Builds the tier, with swap devices large enough for <paramref name="dataBytes"/> of data; without huge pages for
+    /// the arena when <paramref name="hugePages"/> is false (transparent mappings discard arena frames 4 KiB at a time).
+    /// </summary>
+    public MemoryTier CreateTier(long dataBytes, bool hugePages = true)
     {
         Validate();
         try
         {
-            return new MemoryTier(Options(dataBytes));
+            return new MemoryTier(Options(dataBytes) with { HugePages = hugePages });
         }
         catch (Exception e) when (e is ArgumentException or TunableException or IOException or UnauthorizedAccessException)
         {

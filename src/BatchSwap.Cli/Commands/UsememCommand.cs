@@ -52,6 +52,7 @@ internal static class UsememCommand
         var load = new LoadOptions();
         var engine = new EngineOptions();
         var json = new Option<string?>("--json") { Description = "write the results as one JSON object to FILE; default: none" };
+        var transparent = new Option<bool>("--transparent") { Description = "run the load on transparent mappings (plain memory paged through userfaultfd, docs/transparent.md) instead of region calls", DefaultValueFactory = _ => false };
         var quiet = new Option<bool>("--quiet") { Description = "print only the summary line, no live progress", DefaultValueFactory = _ => false };
         var counters = CountersOption();
 
@@ -61,6 +62,7 @@ internal static class UsememCommand
         cmd.Options.Add(json);
         cmd.Options.Add(quiet);
         cmd.Options.Add(counters);
+        cmd.Options.Add(transparent);
         cmd.SetAction((parse, cancel) => Task.FromResult(Execute(parse, cancel)));
         return cmd;
 
@@ -73,13 +75,17 @@ internal static class UsememCommand
                 string? jsonPath = parse.GetValue(json);
                 if (jsonPath is not null) OutputFile.CheckWritable(jsonPath, "--json");
                 using IDisposablePageSource source = OpenSource(parse.GetValue(engine.Pages), parse.GetValue(engine.Seed));
-                using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers);
+                bool isTransparent = parse.GetValue(transparent);
+                using MemoryTier tier = run.CreateTier(opts.SizePerWorker * opts.Workers, hugePages: !isTransparent);
                 UsememResult result;
+                BatchSwap.Transparent.TransparentStats? mapStats = null;
                 bool live = !parse.GetValue(quiet) && LiveProgress.IsTerminal(stdout);
                 try
                 {
                     result = LiveProgress.Run(live, "usemem", () => tier.Snapshot().Gauge("pool_total_size"), report =>
-                        Usemem.Run(tier, source, opts, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal), cancel));
+                        isTransparent
+                            ? UsememTransparent.Run(tier, source, opts, 0, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal), s => mapStats = s)
+                            : Usemem.Run(tier, source, opts, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal), cancel));
                 }
                 catch (UsememFailedException) when (Environment.GetEnvironmentVariable("BATCHSWAP_DEBUG") is not null)
                 {
@@ -88,7 +94,7 @@ internal static class UsememCommand
                 }
                 // Priced after the run, so that its wall time does not include the pricing.
                 CodecLimit codec = Usemem.MeasureCodecLimit(tier, source, opts, result);
-                var report = new UsememReport(opts, run, tier, source, result, codec);
+                var report = new UsememReport(opts, run, tier, source, result, codec, mapStats);
                 if (parse.GetValue(quiet)) stdout.WriteLine(report.SummaryLine());
                 else report.WriteText(stdout, parse.GetValue(counters));
                 if (jsonPath is not null) report.WriteJson(jsonPath);
@@ -120,7 +126,8 @@ internal static class UsememCommand
     }
 
     /// <summary>Exceptions that mean bad input: one line, exit code 2.</summary>
-    internal static bool IsUsageError(Exception e) => e is CliError or ArgumentException or PageSourceException or FormatException;
+    internal static bool IsUsageError(Exception e) => e is CliError or ArgumentException or PageSourceException or FormatException
+        or BatchSwap.Transparent.UserfaultfdUnavailableException;
 
     internal static long ParseSize(string text, string name)
     {

@@ -10,14 +10,16 @@ namespace BatchSwap.Cli.Output;
 
 /// <summary>A usemem run's results as a usemem-style summary, a counter table, and JSON.</summary>
 /// <param name="codec">The run's codec limit, priced after the run (<see cref="Usemem.MeasureCodecLimit"/>).</param>
-internal sealed class UsememReport(UsememOptions options, RunSettings run, MemoryTier tier, IPageSource source, UsememResult result, CodecLimit codec)
+/// <param name="mapping">The transparent mappings' handler figures (summed), or null for a run on regions.</param>
+internal sealed class UsememReport(UsememOptions options, RunSettings run, MemoryTier tier, IPageSource source, UsememResult result, CodecLimit codec,
+    BatchSwap.Transparent.TransparentStats? mapping = null)
 {
     private readonly long _peakRss = ProcessMemory.PeakRssBytes();
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     /// <summary>The one-line summary.</summary>
     public string SummaryLine() => string.Create(Inv,
-        $"{(result.Interrupted ? "interrupted " : "")}usemem: {options.Workers} x {ByteSize.Format(options.SizePerWorker)}, limit {ByteSize.Format(run.LimitBytes)}, {options.Passes} passes, {AccessPattern.FormatOrder(options.Access)}, order {options.Order}, {run.Compressor}, batch {ReportSections.BatchSize(tier)}: " +
+        $"{(result.Interrupted ? "interrupted " : "")}usemem{(mapping is null ? "" : " --transparent")}: {options.Workers} x {ByteSize.Format(options.SizePerWorker)}, limit {ByteSize.Format(run.LimitBytes)}, {options.Passes} passes, {AccessPattern.FormatOrder(options.Access)}, order {options.Order}, {run.Compressor}, batch {ReportSections.BatchSize(tier)}: " +
         $"{result.ThroughputMiBps:F1} MiB/s, {result.WallSeconds:F2} s, mismatches {result.Mismatches}");
 
     /// <summary>The summary, the key figures, and every counter when <paramref name="counters"/>.</summary>
@@ -29,6 +31,8 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         w.WriteLine(string.Create(Inv, $"  throughput  {result.ThroughputMiBps:F1} MiB/s"));
         w.WriteLine($"  fault-in    {result.FaultLatency.Format()}");
         w.WriteLine(CodecLine(codec));
+        if (mapping is { } m)
+            w.WriteLine(string.Create(Inv, $"  mapping     faults {m.MissingFaults:N0} (zero {m.ZeroFills:N0}, swap-in {m.SwapInFills:N0}, lru {m.LruFills:N0}), wp {m.WpFaults:N0}, evicted {m.Evictions:N0}, refaults {m.Refaults:N0} (hot {m.RefaultsHot:N0}), second chances {m.SecondChances:N0}, readahead {m.Readahead:N0}"));
         ReportSections.WriteTier(w, c, tier, _peakRss, counters);
     }
 
@@ -47,6 +51,21 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         {
             j.WriteString("workload", "usemem");
             j.WriteBoolean("interrupted", result.Interrupted);
+            j.WriteString("mode", mapping is null ? "explicit" : "transparent");
+            if (mapping is { } m)
+            {
+                j.WriteNumber("uffd_missing_faults", m.MissingFaults);
+                j.WriteNumber("uffd_wp_faults", m.WpFaults);
+                j.WriteNumber("uffd_zero_fills", m.ZeroFills);
+                j.WriteNumber("uffd_swapin_fills", m.SwapInFills);
+                j.WriteNumber("uffd_lru_fills", m.LruFills);
+                j.WriteNumber("uffd_evictions", m.Evictions);
+                j.WriteNumber("uffd_refaults", m.Refaults);
+                j.WriteNumber("uffd_refaults_hot", m.RefaultsHot);
+                j.WriteNumber("uffd_second_chances", m.SecondChances);
+                j.WriteNumber("uffd_duplicate_faults", m.DuplicateFaults);
+                j.WriteNumber("uffd_readahead", m.Readahead);
+            }
             j.WriteNumber("throughput_mibps", Math.Round(result.ThroughputMiBps, 2));
             j.WriteNumber("wall_s", Math.Round(result.WallSeconds, 4));
             j.WriteNumber("fill_s", Math.Round(result.FillSeconds, 4));

@@ -23,6 +23,7 @@ public sealed class LayerTests
         ["Zswap"],
         ["Reclaim"],
         ["Access"],
+        ["Transparent"],
     ];
 
     private static readonly Assembly Engine = typeof(MemoryTier).Assembly;
