@@ -18,7 +18,7 @@ namespace BatchSwap.Zswap;
 /// Locking: <see cref="_lruLock"/> guards the entry LRU (through the slots' link words). A slot's handle and
 /// info belong to whoever holds the slot: reclaim before the folio is unmapped, else the holder of its Locked bit.
 /// </summary>
-internal sealed unsafe class ZswapCache : IObjectOwners
+internal sealed unsafe partial class ZswapCache : IObjectOwners
 {
     /// <summary>Pool overhead (bytes beyond the compressed bytes, in percent of them) above which stores compact the pool.</summary>
     public const int CompactOverheadPercent = 5;
@@ -342,6 +342,14 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 ref LoadRequest r = ref requests[i];
                 jobOf[i] = -1;
                 SlotFlags flags = SlotInfo.Flags(r.Info);
+                if (r.Result == LoadResult.DeviceCompressed)
+                {
+                    // Read still compressed from a remote device: decompressed with the rest.
+                    if (batch.Count == batch.Capacity) FinishDecompress(batch, requests, jobOf, i);
+                    jobOf[i] = (short)batch.Count;
+                    QueueDeviceCompressed(batch, ref r, verify);
+                    continue;
+                }
                 if ((flags & SlotFlags.Zswap) == 0) continue;
                 ulong handle = _devices[r.Type].Handle(r.Slot);
                 if ((flags & SlotFlags.SameFilled) != 0)
@@ -379,7 +387,11 @@ internal sealed unsafe class ZswapCache : IObjectOwners
 
         foreach (ref LoadRequest r in requests)
         {
-            if ((SlotInfo.Flags(r.Info) & SlotFlags.Zswap) == 0) continue;
+            if ((SlotInfo.Flags(r.Info) & SlotFlags.Zswap) == 0)
+            {
+                CountDeviceCompressed(in r);
+                continue;
+            }
             if (r.Result == LoadResult.Ok) _counters.Add(Counter.Zswpin);
             else _counters.Add(Counter.DecompressFail);
         }
@@ -689,6 +701,8 @@ internal sealed unsafe class ZswapCache : IObjectOwners
 
             batch.Clear();
             Span<int> jobOf = stackalloc int[n];
+            // Bytes each entry sends: a page, or its compressed object where the device stores them as they are.
+            Span<int> lengths = stackalloc int[n];
             for (int i = 0; i < n; i++)
             {
                 SwapDevice dev = DeviceOf(ids[i]);
@@ -697,9 +711,11 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 ulong handle = dev.Handle(slot);
                 byte* dst = batch.Output(i);
                 jobOf[i] = -1;
+                lengths[i] = PageSize.Bytes;
                 SlotFlags f = SlotInfo.Flags(info);
                 if ((f & SlotFlags.SameFilled) != 0) PageWork.Fill(dst, handle);
                 else if ((f & SlotFlags.Raw) != 0) _pool.Map(handle, PageSize.Bytes, new Span<byte>(batch.Scratch(i), PageSize.Bytes)).CopyTo(new Span<byte>(dst, PageSize.Bytes));
+                else if (dev.Backend.StoresCompressed) lengths[i] = StageCompressed(handle, info, batch, i);
                 else
                 {
                     int len = SlotInfo.Length(info);
@@ -718,7 +734,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
 
             // Entries whose pages decompressed go out through the page-I/O layer (runs of consecutive slots); a damaged
             // entry is kept, so that its load fails loudly too.
-            Span<int> types = stackalloc int[n], slots = stackalloc int[n], at = stackalloc int[n];
+            Span<int> types = stackalloc int[n], slots = stackalloc int[n], at = stackalloc int[n], sent = stackalloc int[n];
             Span<nint> pages = stackalloc nint[n];
             Span<bool> ok = stackalloc bool[n];
             int m = 0;
@@ -734,9 +750,10 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 types[m] = ids[i] >> SlotIdShift;
                 slots[m] = SlotOf(ids[i]);
                 pages[m] = (nint)batch.Output(i);
+                sent[m] = lengths[i];
                 at[m++] = i;
             }
-            _pageIo.WritePages(types[..m], slots[..m], pages[..m], ok[..m]);
+            _pageIo.WritePages(types[..m], slots[..m], pages[..m], ok[..m], sent[..m]);
             int written = 0;
             for (int k = 0; k < m; k++)
             {
@@ -753,7 +770,7 @@ internal sealed unsafe class ZswapCache : IObjectOwners
                 DropEntry(dev.Handle(slot), info);
                 Interlocked.Decrement(ref _storedPages);
                 dev.Handle(slot) = 0;
-                dev.SetInfo(slot, PageIo.OnDiskInfo(SlotInfo.Group(info), SlotInfo.Checksum(info)));
+                dev.SetInfo(slot, WrittenBackInfo(info, sent[k]));
                 written++;
             }
             _counters.Add(Counter.Zswpwb, written);
