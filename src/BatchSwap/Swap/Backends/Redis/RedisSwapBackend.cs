@@ -220,7 +220,7 @@ internal sealed partial class RedisSwapBackend : ISwapBackend
             {
                 var key = new RedisKey(KeyOf(c * GroupsPerCluster + g));
                 state.Keys[g] = key;
-                state.HashSlots[g] = (ushort)_mux.HashSlot(key);
+                state.HashSlots[g] = (ushort)Math.Max(0, _mux.HashSlot(key)); // -1 on a single server: node 0 serves all
             }
             Volatile.Write(ref _clusters[c], state);
         }
