@@ -212,7 +212,11 @@ public enum Counter
     SwapRemoteErrors,
     /// <summary>Batch parts sent again after a timeout or a lost connection (swap_remote_retries).</summary>
     SwapRemoteRetries,
-    /// <summary>Slot reservations refused because their node was down: the folio goes to the next swap device (swap_remote_node_down_skips).</summary>
+    /// <summary>
+    /// Slot reservations refused, and batch parts failed without being sent, because their node failed within the
+    /// retry interval: new folios go to the next swap device or stay in memory, reads of its pages fail loudly at once
+    /// (swap_remote_node_down_skips).
+    /// </summary>
     SwapRemoteNodeDownSkips,
     /// <summary>Writes that failed because fewer replicas than asked acknowledged them in time (swap_remote_replica_short).</summary>
     SwapRemoteReplicaShort,

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using BatchSwap.Stats;
 using StackExchange.Redis;
 
@@ -25,8 +24,8 @@ internal sealed partial class RedisSwapBackend
         public int Run, FirstPage;
         /// <summary>Pages, and the first one's slot.</summary>
         public int Count, Slot;
-        /// <summary>The node serving the key (by the topology's map when it was split).</summary>
-        public int Node;
+        /// <summary>The node serving the key (by the topology's map when it was split; null when none serves it).</summary>
+        public System.Net.EndPoint? Node;
         /// <summary>The key, and its length in bytes.</summary>
         public RedisKey Key;
         public int KeyBytes;
@@ -114,7 +113,7 @@ internal sealed partial class RedisSwapBackend
                     _parts[_count++] = new Part
                     {
                         Run = r, FirstPage = page, Count = take, Slot = slot,
-                        Node = owner._topology.NodeOf(state.HashSlots[g]),
+                        Node = owner._topology.EndPointOf(owner._topology.NodeOf(state.HashSlots[g])),
                         Key = key, KeyBytes = ((string)key!).Length, State = state,
                     };
                     slot += take;
@@ -183,7 +182,7 @@ internal sealed partial class RedisSwapBackend
         private Task Issue(out TimeSpan guard)
         {
             IBatch b = owner._db.CreateBatch();
-            Span<ulong> nodes = stackalloc ulong[4];
+            _nodes.Clear();
             var tasks = new List<Task>(_count * 2);
             long sent = 0;
             bool write = batch.Kind == SwapIoKind.Write;
@@ -191,6 +190,15 @@ internal sealed partial class RedisSwapBackend
             {
                 ref Part part = ref _parts[p];
                 if (part.Status != PartStatus.Pending) continue;
+                if (owner._topology.IsNodeDown(part.Node))
+                {
+                    // Its node failed a moment ago: fail at once rather than wait for it again (a write's folio stays in
+                    // memory or goes to the next device; a read fails loudly); it is tried again after the retry interval.
+                    owner._counters.Add(Counter.SwapRemoteNodeDownSkips);
+                    owner._topology.AskLayout(); // a replica may have taken its slots over by now
+                    part.Status = PartStatus.Failed;
+                    continue;
+                }
                 if (write)
                 {
                     part.Main = b.HashSetAsync(part.Key, part.Entries!);
@@ -202,7 +210,7 @@ internal sealed partial class RedisSwapBackend
                     part.Main = b.HashGetAsync(part.Key, part.Fields!);
                 }
                 tasks.Add(part.Main);
-                nodes[part.Node >> 6] |= 1UL << (part.Node & 63);
+                if (!_nodes.Contains(part.Node)) _nodes.Add(part.Node);
                 sent += part.SendBytes;
             }
             b.Execute();
@@ -212,28 +220,27 @@ internal sealed partial class RedisSwapBackend
             {
                 // WAIT goes on each node's connection after the writes, so it covers them.
                 long ms = (long)owner._options.ReplicaTimeout.TotalMilliseconds;
-                _waits ??= new Task<RedisResult>?[RedisTopology.NoNode + 1];
-                Array.Clear(_waits);
-                for (int node = 0; node < RedisTopology.NoNode; node++)
+                _waits.Clear();
+                foreach (System.Net.EndPoint? ep in _nodes)
                 {
-                    if ((nodes[node >> 6] & (1UL << (node & 63))) == 0 || owner._topology.EndPointOf(node) is not { } ep) continue;
+                    if (ep is null) continue;
                     Task<RedisResult> w = owner._mux.GetServer(ep).ExecuteAsync("WAIT", acks, ms);
-                    _waits[node] = w;
+                    _waits[ep] = w;
                     tasks.Add(w);
                     sent += Resp.Header(3) + Resp.Bulk(4) + Resp.Bulk(Resp.Digits(acks)) + Resp.Bulk(Resp.Digits(ms));
                 }
                 guard += owner._options.ReplicaTimeout;
             }
-            int trips = 0;
-            foreach (ulong n in nodes) trips += BitOperations.PopCount(n);
-            owner._counters.Add(Counter.SwapRemoteRoundTrips, trips);
+            owner._counters.Add(Counter.SwapRemoteRoundTrips, _nodes.Count);
             owner._counters.Add(Counter.SwapRemoteBytesSent, sent);
             _issued.AddRange(tasks);
             return Task.WhenAll(tasks);
         }
 
-        // The WAITs of the last write attempt, by node (null: none sent to it).
-        private Task<RedisResult>?[]? _waits;
+        // The nodes the last attempt went to (null: a key no master serves); one round trip each.
+        private readonly List<System.Net.EndPoint?> _nodes = new(4);
+        // The WAITs of the last write attempt, by node.
+        private readonly Dictionary<System.Net.EndPoint, Task<RedisResult>> _waits = new();
 
         /// <summary>Gives each part sent its status from its commands. Returns parts to send again.</summary>
         private int Classify(bool lastAttempt)
@@ -247,7 +254,7 @@ internal sealed partial class RedisSwapBackend
                 if (part.Status != PartStatus.Pending) continue;
                 Exception? error = ErrorOf(part.Main) ?? ErrorOf(part.Expire);
                 bool replicaShort = false;
-                if (error is null && _waits?[part.Node] is { } wait)
+                if (error is null && part.Node is not null && _waits.TryGetValue(part.Node, out Task<RedisResult>? wait))
                 {
                     error = ErrorOf(wait);
                     if (error is null && (long)wait.Result < owner._options.ReplicaAcks) replicaShort = true;
@@ -267,12 +274,13 @@ internal sealed partial class RedisSwapBackend
                 else if (error is TimeoutException or RedisTimeoutException)
                 {
                     counters.Add(Counter.SwapRemoteTimeouts);
+                    owner._topology.NodeFailed(part.Node);
                     retry = true;
                 }
                 else if (error is RedisConnectionException)
                 {
                     counters.Add(Counter.SwapRemoteErrors);
-                    owner._topology.MarkDown(part.Node);
+                    owner._topology.NodeFailed(part.Node);
                     retry = true;
                 }
                 else

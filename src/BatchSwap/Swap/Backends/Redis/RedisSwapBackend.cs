@@ -107,6 +107,8 @@ internal sealed partial class RedisSwapBackend : ISwapBackend
             // A command for a node that is down fails at once (it is not queued until the node comes back).
             BacklogPolicy = BacklogPolicy.FailFast,
             ReconnectRetryPolicy = new LinearRetry(Math.Max(100, Ms(options.NodeRetryInterval) / 2)),
+            // The cluster's layout is read again this often even when nothing failed (after a failure, at once).
+            ConfigCheckSeconds = 10,
             User = options.User,
             Password = options.Password,
             Ssl = options.Tls,

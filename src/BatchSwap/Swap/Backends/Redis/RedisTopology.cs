@@ -67,19 +67,51 @@ internal sealed class RedisTopology
         if (!_anyDown) return false;
         Map m = Current;
         int node = m.SlotNode[hashSlot];
-        if (node == NoNode) return true;
+        return node == NoNode || IsDownIn(m, node);
+    }
+
+    /// <summary>Whether the node at <paramref name="endPoint"/> failed within the retry interval (null, no node: false).</summary>
+    public bool IsNodeDown(EndPoint? endPoint)
+    {
+        if (!_anyDown || endPoint is null) return false;
+        Map m = Current;
+        int node = Array.IndexOf(m.Nodes, endPoint);
+        return node >= 0 && IsDownIn(m, node);
+    }
+
+    private static bool IsDownIn(Map m, int node)
+    {
         long until = Volatile.Read(ref m.DownUntil[node]);
         return until != 0 && Stopwatch.GetTimestamp() < until;
     }
 
-    /// <summary>Marks node <paramref name="node"/> down for the retry interval (its connection failed).</summary>
-    public void MarkDown(int node)
+    /// <summary>
+    /// The node at <paramref name="endPoint"/> lost its connection or stopped answering: it counts as down for the
+    /// retry interval, and the client is asked to read the cluster's layout again (at most once a second), so that a
+    /// replica that took over is found without waiting for a redirection that a dead node never sends.
+    /// </summary>
+    public void NodeFailed(EndPoint? endPoint)
     {
         Map m = Current;
-        if (node >= m.Nodes.Length || _downTicks == 0) return;
-        Volatile.Write(ref m.DownUntil[node], Stopwatch.GetTimestamp() + _downTicks);
-        _anyDown = true;
+        int node = endPoint is null ? -1 : Array.IndexOf(m.Nodes, endPoint);
+        if (node >= 0 && _downTicks != 0)
+        {
+            Volatile.Write(ref m.DownUntil[node], Stopwatch.GetTimestamp() + _downTicks);
+            _anyDown = true;
+        }
+        AskLayout();
     }
+
+    /// <summary>Asks the client to read the cluster's layout again (at most once a second); the map follows when it has.</summary>
+    public void AskLayout()
+    {
+        long now = Stopwatch.GetTimestamp(), last = Volatile.Read(ref _lastReconfigure);
+        if (now - last < Stopwatch.Frequency || Interlocked.CompareExchange(ref _lastReconfigure, now, last) != last) return;
+        _ = _mux.ConfigureAsync().ContinueWith(_ => _stale = true, TaskScheduler.Default);
+    }
+
+    // Stopwatch timestamp of the last reconfiguration asked for.
+    private long _lastReconfigure;
 
     private Map Current
     {
@@ -118,7 +150,8 @@ internal sealed class RedisTopology
         }
         else
         {
-            foreach (ClusterNode n in config.Nodes)
+            // In endpoint order, so that a node keeps its index while the layout stays the same.
+            foreach (ClusterNode n in config.Nodes.OrderBy(n => n.EndPoint?.ToString(), StringComparer.Ordinal))
             {
                 if (n.IsReplica || n.Slots.Count == 0 || n.EndPoint is null || nodes.Count == NoNode - 1) continue;
                 int index = nodes.Count;
