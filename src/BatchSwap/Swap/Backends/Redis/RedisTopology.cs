@@ -107,7 +107,7 @@ internal sealed class RedisTopology
     {
         long now = Stopwatch.GetTimestamp(), last = Volatile.Read(ref _lastReconfigure);
         if (now - last < Stopwatch.Frequency || Interlocked.CompareExchange(ref _lastReconfigure, now, last) != last) return;
-        _ = _mux.ConfigureAsync().ContinueWith(_ => _stale = true, TaskScheduler.Default);
+        _ = _mux.ConfigureAsync().ContinueWith(t => { _ = t.Exception; _stale = true; }, TaskScheduler.Default);
     }
 
     // Stopwatch timestamp of the last reconfiguration asked for.
