@@ -117,7 +117,9 @@ public sealed class MemoryTier : IDisposable
             {
                 long cap = devs[i].CapacityBytes > 0 ? devs[i].CapacityBytes : Math.Min(Math.Max(options.MemoryBytes * 16, 1L << 30), 256L << 30);
                 int slots = SwapDevice.SlotsFor(cap);
-                ISwapBackend backend = options.SwapBackendFactory?.Invoke(i, slots) ?? new FileSwapBackend(devs[i].Path, dir, slots, mode, _ioWorkers);
+                ISwapBackend backend = options.SwapBackendFactory?.Invoke(i, slots)
+                    ?? (devs[i].Redis is { } redis ? Swap.Backends.Redis.RedisSwapBackend.Connect(redis, i, slots, _counters)
+                        : new FileSwapBackend(devs[i].Path, dir, slots, mode, _ioWorkers));
                 if (backend is FileSwapBackend { FallbackReason: string refused }) _log.DirectIoFallback(i, devs[i].Path ?? $"a temporary file in {dir}", refused);
                 if (faults is not null) backend = new FaultInjectingBackend(backend, faults);
                 _devices[i] = new SwapDevice(i, devs[i].Priority, slots, backend, _arena);

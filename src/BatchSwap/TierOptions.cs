@@ -12,7 +12,11 @@ namespace BatchSwap;
 /// </param>
 /// <param name="CapacityBytes">Largest size of the file; 0 picks 16 times the tier's memory.</param>
 /// <param name="Priority">Higher priorities are used first; equal priorities take turns.</param>
-public sealed record SwapDeviceOptions(string? Path = null, long CapacityBytes = 0, int Priority = 0);
+public sealed record SwapDeviceOptions(string? Path = null, long CapacityBytes = 0, int Priority = 0)
+{
+    /// <summary>Keep this device's pages in a Redis Cluster (far memory) instead of a file; <see cref="Path"/> must then be null.</summary>
+    public RedisSwapOptions? Redis { get; init; }
+}
 
 /// <summary>
 /// How to build a <see cref="MemoryTier"/>. Validated when the tier is created; every error names the accepted values.
@@ -151,9 +155,16 @@ public sealed record TierOptions
                 throw new DirectoryNotFoundException($"swap directory '{SwapDirectory}' does not exist");
         }
         var paths = new HashSet<string>(StringComparer.Ordinal);
-        foreach (SwapDeviceOptions? d in SwapDevices)
+        for (int i = 0; i < SwapDevices.Count; i++)
         {
+            SwapDeviceOptions? d = SwapDevices[i];
             if (d is null) throw new ArgumentNullException(nameof(SwapDevices), "a swap device entry is null");
+            if (d.Redis is not null)
+            {
+                if (d.Path is not null)
+                    throw new ArgumentException($"SwapDevices[{i}] has both a Path and Redis options; a swap device is a file or a Redis cluster", nameof(SwapDevices));
+                d.Redis.Validate($"SwapDevices[{i}]");
+            }
             if (d.CapacityBytes != 0 && d.CapacityBytes < 2L << 20)
                 throw new ArgumentOutOfRangeException(nameof(SwapDevices), d.CapacityBytes, "a swap device's CapacityBytes must be 0 (automatic) or at least 2 MiB (one cluster)");
             if (d.Priority is < -1 or > 32767)

@@ -1,4 +1,6 @@
 using BatchSwap.Benchmarks.Data;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;

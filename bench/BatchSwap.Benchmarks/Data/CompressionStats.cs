@@ -1,5 +1,7 @@
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Benchmarks.Data;

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Benchmarks.Data;

@@ -1,3 +1,5 @@
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Workloads.PageSources;
 

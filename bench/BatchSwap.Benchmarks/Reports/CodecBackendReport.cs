@@ -2,6 +2,8 @@ using System.Diagnostics;
 using BatchSwap.Benchmarks.Data;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Benchmarks.Reports;

@@ -3,6 +3,8 @@ using System.Globalization;
 using BatchSwap.Benchmarks.Data;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
+using BatchSwap.Access;
+using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Benchmarks.Reports;

@@ -22,6 +22,7 @@ internal sealed class EngineOptions
     public Option<string> Inject { get; } = new("--inject") { Description = "faults to inject, KEY=RATE,… (" + "swap-write, swap-read, swap-full, short-write, short-read, compress, pool-alloc, engine-throw, slow-io-us, seed" + "); default: none", DefaultValueFactory = _ => "none" };
     public Option<string?> SwapDir { get; } = new("--swap-dir") { Description = "directory for the temporary swap files (unnamed, private; nothing is left behind); default: the temp directory" };
     public Option<string> SwapIo { get; } = new("--swap-io") { Description = "swap file I/O: direct (O_DIRECT, swapped pages leave RAM) or buffered (through the page cache, which is memory outside the limit)", DefaultValueFactory = _ => "direct" };
+    public Option<string[]> SwapDevice { get; } = new("--swap-device") { Description = "a swap device (repeatable; replaces --swap-devices): " + SwapDeviceSpec.Accepted + "; higher prio is used first", AllowMultipleArgumentsPerToken = false };
     public Option<string[]> Set { get; } = new("--set") { Description = "set a tunable, NAME=VALUE (repeatable), e.g. zswap.max_pool_percent=30; default: none", AllowMultipleArgumentsPerToken = false };
 
     /// <summary>Adds the tier options (and, when <paramref name="withSource"/>, --pages and --seed) to <paramref name="cmd"/>.</summary>
@@ -34,6 +35,7 @@ internal sealed class EngineOptions
         cmd.Options.Add(Engines);
         cmd.Options.Add(Nodes);
         cmd.Options.Add(SwapDevices);
+        cmd.Options.Add(SwapDevice);
         cmd.Options.Add(SwapDir);
         cmd.Options.Add(SwapIo);
         cmd.Options.Add(Set);
@@ -50,7 +52,8 @@ internal sealed class EngineOptions
             throw new CliError("--batch-size and --set vm.compress-batchsize both set the batch size; give one");
         var run = new RunSettings(UsememCommand.ParseSize(parse.GetValue(Limit)!, "--limit"), parse.GetValue(Compressor)!, ParseBatchSize(parse.GetValue(BatchSize)!, "--batch-size"),
             parse.GetValue(Engines), parse.GetValue(Nodes), parse.GetValue(SwapDevices), UsememCommand.ParseSets(parse.GetValue(Set)),
-            !parse.GetValue(NoKswapd), ParseFaults(parse.GetValue(Inject)!), parse.GetValue(SwapDir), ParseSwapIo(parse.GetValue(SwapIo)!));
+            !parse.GetValue(NoKswapd), ParseFaults(parse.GetValue(Inject)!), parse.GetValue(SwapDir), ParseSwapIo(parse.GetValue(SwapIo)!),
+            ParseSwapDevices(parse.GetValue(SwapDevice), parse.GetResult(SwapDevices) is { Implicit: false }));
         run.Validate();
         return run;
     }
@@ -59,6 +62,15 @@ internal sealed class EngineOptions
     internal static int? ParseBatchSize(string text, string name) =>
         TunableSet.TryParseCompressBatchSize(text, out int? size) ? size
             : throw new CliError($"{name} must be {TunableSet.CompressBatchSizeAccepted}, got '{text}'");
+
+    /// <summary>Parses the --swap-device specs (null when none is given); they may not be mixed with --swap-devices.</summary>
+    internal static IReadOnlyList<SwapDeviceSpec>? ParseSwapDevices(string[]? specs, bool countGiven)
+    {
+        if (specs is null || specs.Length == 0) return null;
+        if (countGiven) throw new CliError("give either --swap-devices N (temporary files) or --swap-device SPEC (repeatable), not both");
+        if (specs.Length > 32) throw new CliError($"at most 32 --swap-device, got {specs.Length}");
+        return specs.Select(SwapDeviceSpec.Parse).ToArray();
+    }
 
     /// <summary>Parses --swap-io: true for direct I/O.</summary>
     internal static bool ParseSwapIo(string text) => text.Trim().ToLowerInvariant() switch

@@ -7,7 +7,8 @@ namespace BatchSwap.Cli.Commands;
 /// <summary>The engine settings a workload command takes from its options, validated, and the tier they build.</summary>
 /// <param name="BatchSize">vm.compress-batchsize, or null for automatic.</param>
 internal sealed record RunSettings(long LimitBytes, string Compressor, int? BatchSize, int Engines, int Nodes, int SwapDevices,
-    IReadOnlyDictionary<string, string> Sets, bool BackgroundReclaim = true, FaultPlan? Faults = null, string? SwapDir = null, bool SwapDirectIo = true)
+    IReadOnlyDictionary<string, string> Sets, bool BackgroundReclaim = true, FaultPlan? Faults = null, string? SwapDir = null, bool SwapDirectIo = true,
+    IReadOnlyList<SwapDeviceSpec>? Devices = null)
 {
     /// <summary>Smallest limit with which reclaim can make progress: a pmd folio, the reserves, and page tables.</summary>
     public const long MinLimitBytes = 8L << 20;
@@ -46,7 +47,9 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
             Compressor = Compressor,
             CompressBatchSize = BatchSize,
             CompressBatchSizeAuto = BatchSize is null,
-            SwapDevices = Enumerable.Range(0, SwapDevices).Select(_ => new SwapDeviceOptions(CapacityBytes: capacity)).ToArray(),
+            SwapDevices = Devices is { Count: > 0 } given
+                ? given.Select(d => d.ToOptions(capacity)).ToArray()
+                : Enumerable.Range(0, SwapDevices).Select(_ => new SwapDeviceOptions(CapacityBytes: capacity)).ToArray(),
             Tunables = Sets,
             BackgroundReclaim = BackgroundReclaim,
             Faults = Faults ?? FaultPlan.None,
@@ -65,6 +68,11 @@ internal sealed record RunSettings(long LimitBytes, string Compressor, int? Batc
         try
         {
             return new MemoryTier(Options(dataBytes) with { HugePages = hugePages });
+        }
+        catch (IOException e) when (Devices is { Count: > 0 })
+        {
+            // A swap device that could not be opened: a file, or a cluster that did not answer as asked.
+            throw new CliError($"--swap-device: {e.Message}");
         }
         catch (Exception e) when (e is ArgumentException or TunableException or IOException or UnauthorizedAccessException)
         {

@@ -30,10 +30,21 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
         w.WriteLine(string.Create(Inv, $"  time        fill {result.FillSeconds:F2} s, passes {result.PassSeconds:F2} s, wall {result.WallSeconds:F2} s"));
         w.WriteLine(string.Create(Inv, $"  throughput  {result.ThroughputMiBps:F1} MiB/s"));
         w.WriteLine($"  fault-in    {result.FaultLatency.Format()}");
+        if (c[Counter.SwapRemoteRoundTrips] > 0) w.WriteLine(RemoteLine(c, result.WallSeconds));
         w.WriteLine(CodecLine(codec));
         if (mapping is { } m)
             w.WriteLine(string.Create(Inv, $"  mapping     faults {m.MissingFaults:N0} (zero {m.ZeroFills:N0}, swap-in {m.SwapInFills:N0}, lru {m.LruFills:N0}), wp {m.WpFaults:N0}, evicted {m.Evictions:N0}, refaults {m.Refaults:N0} (hot {m.RefaultsHot:N0}), second chances {m.SecondChances:N0}, readahead {m.Readahead:N0}"));
         ReportSections.WriteTier(w, c, tier, _peakRss, counters);
+    }
+
+    /// <summary>The far-memory line: remote pages a second, round trips and bytes on the wire per page.</summary>
+    internal static string RemoteLine(CounterSnapshot c, double wallSeconds)
+    {
+        long pages = c[Counter.Pswpout] + c[Counter.Pswpin];
+        double per = Math.Max(1, pages);
+        return string.Create(Inv,
+            $"  remote      {pages / Math.Max(wallSeconds, 1e-9):F0} pages/s, {c[Counter.SwapRemoteRoundTrips] / per:F3} round trips/page, " +
+            $"{(c[Counter.SwapRemoteBytesSent] + c[Counter.SwapRemoteBytesReceived]) / per:F0} B/page on the wire ({c[Counter.ZswpwbCompressed]:N0} written back compressed)");
     }
 
     /// <summary>
@@ -88,7 +99,7 @@ internal sealed class UsememReport(UsememOptions options, RunSettings run, Memor
             j.WriteString("pages", source.Description);
             j.WriteNumber("engines", run.Engines);
             j.WriteNumber("nodes", run.Nodes);
-            j.WriteNumber("swap_devices", run.SwapDevices);
+            j.WriteNumber("swap_devices", run.Devices?.Count ?? run.SwapDevices);
             j.WriteNumber("peak_charged_bytes", tier.DefaultGroup.PeakChargedBytes);
         });
     }

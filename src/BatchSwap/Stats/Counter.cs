@@ -192,6 +192,34 @@ public enum Counter
     SwpinOrder8,
     /// <summary>Order-9 (pmd-mappable) folios swapped in whole.</summary>
     SwpinOrder9,
+
+    // ---- far memory: a swap device in a Redis Cluster ----
+    /// <summary>Zswap entries written back still compressed, to a device that stores compressed objects (zswpwb_compressed).</summary>
+    ZswpwbCompressed,
+    /// <summary>Round trips to remote nodes: one per node a flushed batch or readahead window touched, per attempt (swap_remote_round_trips).</summary>
+    SwapRemoteRoundTrips,
+    /// <summary>Bytes of the commands sent to remote nodes, as RESP, before TLS (swap_remote_bytes_sent).</summary>
+    SwapRemoteBytesSent,
+    /// <summary>Bytes of the replies received from remote nodes, as RESP (swap_remote_bytes_received).</summary>
+    SwapRemoteBytesReceived,
+    /// <summary>Remote pages whose AES-GCM authentication failed (changed, moved or replayed): loud read failures, never data (swap_remote_auth_fail).</summary>
+    SwapRemoteAuthFail,
+    /// <summary>Remote pages that were not there: their key expired or was deleted, or their node lost them (swap_remote_missing).</summary>
+    SwapRemoteMissing,
+    /// <summary>Remote commands that timed out (swap_remote_timeouts).</summary>
+    SwapRemoteTimeouts,
+    /// <summary>Remote commands that failed otherwise: connection lost, node down, a server error (swap_remote_errors).</summary>
+    SwapRemoteErrors,
+    /// <summary>Batch parts sent again after a timeout or a lost connection (swap_remote_retries).</summary>
+    SwapRemoteRetries,
+    /// <summary>
+    /// Slot reservations refused, and batch parts failed without being sent, because their node failed within the
+    /// retry interval: new folios go to the next swap device or stay in memory, reads of its pages fail loudly at once
+    /// (swap_remote_node_down_skips).
+    /// </summary>
+    SwapRemoteNodeDownSkips,
+    /// <summary>Writes that failed because fewer replicas than asked acknowledged them in time (swap_remote_replica_short).</summary>
+    SwapRemoteReplicaShort,
 }
 
 /// <summary>Kernel-style names of the counters.</summary>

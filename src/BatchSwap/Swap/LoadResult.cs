@@ -11,4 +11,9 @@ internal enum LoadResult : byte
     ChecksumMismatch,
     /// <summary>The swap device could not read the slot.</summary>
     ReadError,
+    /// <summary>
+    /// Between the page-I/O layer and zswap only: the frame holds the slot's compressed object as read from a device
+    /// that stores them (<see cref="PageIo.IsCompressedOnDevice"/>); the load decompresses it and gives the final result.
+    /// </summary>
+    DeviceCompressed,
 }

@@ -49,6 +49,20 @@ internal sealed unsafe class PageIo
     /// <summary>The info word of a slot whose page is on its device, with its checksum.</summary>
     public static ulong OnDiskInfo(int groupId, uint checksum) => SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, groupId, 0, 0, checksum);
 
+    /// <summary>
+    /// The info word of a slot whose page is on a device that stores compressed objects, still compressed: its length
+    /// (below a page) and codec, and the page's checksum. Swap-in reads the object and zswap decompresses it.
+    /// </summary>
+    public static ulong OnDeviceCompressedInfo(int groupId, int length, byte codecId, uint checksum)
+    {
+        System.Diagnostics.Debug.Assert(length is > 0 and < PageSize.Bytes);
+        return SlotInfo.Make(SlotFlags.Used | SlotFlags.OnDisk, groupId, length, codecId, checksum);
+    }
+
+    /// <summary>Whether a slot on a device holds its page compressed (<see cref="OnDeviceCompressedInfo"/>): its length is set.</summary>
+    public static bool IsCompressedOnDevice(ulong info) =>
+        (SlotInfo.Flags(info) & (SlotFlags.OnDisk | SlotFlags.Zswap)) == SlotFlags.OnDisk && SlotInfo.Length(info) != 0;
+
     // ================================================================ reclaim's writes (swap_writepage)
 
     /// <summary>
@@ -126,11 +140,13 @@ internal sealed unsafe class PageIo
     /// Writes pages that lie anywhere in memory (4 KiB aligned) to slots <paramref name="slots"/> of devices
     /// <paramref name="types"/>, and waits: runs of consecutive slots, one batch per device, all submitted before any
     /// is waited for. Gives each page's result; counts pswpout. The caller publishes the slots it keeps
-    /// (<see cref="OnDiskInfo"/>) once it has dropped what they held before.
+    /// (<see cref="OnDiskInfo"/>, or <see cref="OnDeviceCompressedInfo"/>) once it has dropped what they held before.
+    /// <paramref name="lengths"/>, when given, are the bytes of each page: shorter than a page for a compressed object
+    /// sent to a device that stores them as they are.
     /// </summary>
-    public void WritePages(ReadOnlySpan<int> types, ReadOnlySpan<int> slots, ReadOnlySpan<nint> pages, Span<bool> ok)
+    public void WritePages(ReadOnlySpan<int> types, ReadOnlySpan<int> slots, ReadOnlySpan<nint> pages, Span<bool> ok, ReadOnlySpan<int> lengths = default)
     {
-        long good = TransferAndWait(SwapIoKind.Write, types, slots, pages, ok);
+        long good = TransferAndWait(SwapIoKind.Write, types, slots, pages, ok, lengths);
         if (good > 0) _counters.Add(Counter.Pswpout, good);
         if (good < pages.Length) { _counters.Add(Counter.SwapWriteFail, pages.Length - good); Log.SwapWriteFailed(pages.Length - good); }
     }
@@ -140,8 +156,9 @@ internal sealed unsafe class PageIo
     /// <summary>
     /// Reads the requests whose pages are on a swap device (not in zswap) into their frames, and waits: runs of
     /// consecutive slots, one batch per device. A slot marked lost, a failed read or a checksum mismatch is that
-    /// request's result; the others are <see cref="LoadResult.Ok"/> and counted in pswpin. Zswap requests are left as
-    /// they are.
+    /// request's result; the others are <see cref="LoadResult.Ok"/> and counted in pswpin — or, for a slot that holds
+    /// its page compressed (<see cref="IsCompressedOnDevice"/>), <see cref="LoadResult.DeviceCompressed"/> with the
+    /// object in the frame, for zswap to decompress and check. Zswap requests are left as they are.
     /// </summary>
     public void Read(Span<LoadRequest> requests)
     {
@@ -150,6 +167,7 @@ internal sealed unsafe class PageIo
         Span<int> index = stackalloc int[max], types = stackalloc int[max], slots = stackalloc int[max];
         Span<nint> pages = stackalloc nint[max];
         Span<bool> ok = stackalloc bool[max];
+        Span<int> lengths = stackalloc int[max];
         int n = 0;
         for (int i = 0; i < requests.Length; i++)
         {
@@ -158,10 +176,11 @@ internal sealed unsafe class PageIo
             if ((flags & SlotFlags.Zswap) != 0) continue;
             if ((flags & SlotFlags.Lost) != 0) { r.Result = LoadResult.ReadError; continue; }
             index[n] = i; types[n] = r.Type; slots[n] = r.Slot; pages[n] = (nint)r.Frame;
+            lengths[n] = IsCompressedOnDevice(r.Info) ? SlotInfo.Length(r.Info) : PageSize.Bytes;
             n++;
         }
         if (n == 0) return;
-        TransferAndWait(SwapIoKind.Read, types[..n], slots[..n], pages[..n], ok[..n]);
+        TransferAndWait(SwapIoKind.Read, types[..n], slots[..n], pages[..n], ok[..n], lengths[..n]);
         bool verify = _verify();
         long read = 0, failed = 0;
         for (int k = 0; k < n; k++)
@@ -171,6 +190,11 @@ internal sealed unsafe class PageIo
             {
                 q.Result = LoadResult.ReadError;
                 failed++;
+            }
+            else if (lengths[k] < PageSize.Bytes)
+            {
+                q.Result = LoadResult.DeviceCompressed; // checked once zswap has decompressed it
+                read++;
             }
             else if (verify && PageWork.Checksum(q.Frame) != SlotInfo.Checksum(q.Info))
             {
@@ -190,7 +214,7 @@ internal sealed unsafe class PageIo
     // ================================================================ the one run former and submitter
 
     /// <summary>Adds a page for <paramref name="slot"/>: to the last run when it follows it, else as a new run.</summary>
-    private static void Append(SwapIoBatch io, int slot, nint page)
+    private static void Append(SwapIoBatch io, int slot, nint page, int length = PageSize.Bytes)
     {
         int n = io.RunCount;
         if (n > 0)
@@ -198,12 +222,12 @@ internal sealed unsafe class PageIo
             ref SwapIoRun last = ref io.Runs[n - 1];
             if (slot == last.Slot + last.PageCount && last.PageCount < MaxRunPages)
             {
-                io.AddPage(page);
+                io.AddPage(page, length);
                 return;
             }
         }
         io.BeginRun(slot, tag: io.PageCount);
-        io.AddPage(page);
+        io.AddPage(page, length);
     }
 
     private void Submit(SwapIoBatch io)
@@ -213,7 +237,7 @@ internal sealed unsafe class PageIo
     }
 
     /// <summary>Moves pages in runs, one batch per device, waits for all, and gives each page's result. Returns pages moved.</summary>
-    private long TransferAndWait(SwapIoKind kind, ReadOnlySpan<int> types, ReadOnlySpan<int> slots, ReadOnlySpan<nint> pages, Span<bool> ok)
+    private long TransferAndWait(SwapIoKind kind, ReadOnlySpan<int> types, ReadOnlySpan<int> slots, ReadOnlySpan<nint> pages, Span<bool> ok, ReadOnlySpan<int> lengths = default)
     {
         SwapIoBatch?[] batches = t_batches ??= new SwapIoBatch?[_devices.Length];
         if (batches.Length < _devices.Length) t_batches = batches = new SwapIoBatch?[_devices.Length];
@@ -232,7 +256,8 @@ internal sealed unsafe class PageIo
             SwapIoBatch io = batches[t] ??= new SwapIoBatch();
             io.Reset(kind, t);
             for (int i = 0; i < pages.Length; i++)
-                if (types[i] == t) Append(io, slots[i], pages[i]);
+                if (types[i] == t) Append(io, slots[i], pages[i], lengths.IsEmpty ? PageSize.Bytes : lengths[i]);
+            System.Diagnostics.Debug.Assert(_devices[t].Backend.StoresCompressed || !ShortLengths(io), "a compressed object sent to a device that moves whole pages");
             Submit(io);
         }
         long moved = 0;
@@ -252,17 +277,23 @@ internal sealed unsafe class PageIo
         return moved;
     }
 
+    private static bool ShortLengths(SwapIoBatch io)
+    {
+        for (int i = 0; i < io.PageCount; i++) if (io.Lengths[i] != PageSize.Bytes) return true;
+        return false;
+    }
+
     /// <summary>Walks a completed batch's pages in the order they were added, giving each page's run result.</summary>
     private struct RunCursor(SwapIoBatch io)
     {
-        private int _run = -1, _left;
+        private int _run = -1, _left, _page;
 
-        /// <summary>Whether the run holding the next page moved every byte.</summary>
+        /// <summary>Whether the next page moved: its run moved every byte and the backend did not fail the page alone.</summary>
         public bool NextPageOk()
         {
             while (_left == 0) _left = io.Runs[++_run].PageCount;
             _left--;
-            return io.Runs[_run].Ok;
+            return io.PageOk(_run, _page++);
         }
     }
 }

@@ -32,6 +32,14 @@ internal sealed unsafe partial class ZswapCache
                 ref LoadRequest r = ref requests[i];
                 jobOf[i] = -1;
                 SlotFlags flags = SlotInfo.Flags(r.Info);
+                if (r.Result == LoadResult.DeviceCompressed)
+                {
+                    // Read still compressed from a remote device: decompressed with the rest.
+                    if (batch.Count == batch.Capacity) FinishDecompress(batch, requests, jobOf, i);
+                    jobOf[i] = (short)batch.Count;
+                    QueueDeviceCompressed(batch, ref r, verify);
+                    continue;
+                }
                 if ((flags & SlotFlags.Zswap) == 0) continue;
                 ulong handle = _devices[r.Type].Handle(r.Slot);
                 if ((flags & SlotFlags.SameFilled) != 0)
@@ -69,7 +77,11 @@ internal sealed unsafe partial class ZswapCache
 
         foreach (ref LoadRequest r in requests)
         {
-            if ((SlotInfo.Flags(r.Info) & SlotFlags.Zswap) == 0) continue;
+            if ((SlotInfo.Flags(r.Info) & SlotFlags.Zswap) == 0)
+            {
+                CountDeviceCompressed(in r);
+                continue;
+            }
             if (r.Result == LoadResult.Ok) _counters.Add(Counter.Zswpin);
             else _counters.Add(Counter.DecompressFail);
         }

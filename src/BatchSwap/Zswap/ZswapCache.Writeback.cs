@@ -102,6 +102,8 @@ internal sealed unsafe partial class ZswapCache
 
             batch.Clear();
             Span<int> jobOf = stackalloc int[n];
+            // Bytes each entry sends: a page, or its compressed object where the device stores them as they are.
+            Span<int> lengths = stackalloc int[n];
             for (int i = 0; i < n; i++)
             {
                 SwapDevice dev = DeviceOf(ids[i]);
@@ -110,9 +112,11 @@ internal sealed unsafe partial class ZswapCache
                 ulong handle = dev.Handle(slot);
                 byte* dst = batch.Output(i);
                 jobOf[i] = -1;
+                lengths[i] = PageSize.Bytes;
                 SlotFlags f = SlotInfo.Flags(info);
                 if ((f & SlotFlags.SameFilled) != 0) PageWork.Fill(dst, handle);
                 else if ((f & SlotFlags.Raw) != 0) _pool.Map(handle, PageSize.Bytes, new Span<byte>(batch.Scratch(i), PageSize.Bytes)).CopyTo(new Span<byte>(dst, PageSize.Bytes));
+                else if (dev.Backend.StoresCompressed) lengths[i] = StageCompressed(handle, info, batch, i);
                 else
                 {
                     int len = SlotInfo.Length(info);
@@ -131,7 +135,7 @@ internal sealed unsafe partial class ZswapCache
 
             // Entries whose pages decompressed go out through the page-I/O layer (runs of consecutive slots); a damaged
             // entry is kept, so that its load fails loudly too.
-            Span<int> types = stackalloc int[n], slots = stackalloc int[n], at = stackalloc int[n];
+            Span<int> types = stackalloc int[n], slots = stackalloc int[n], at = stackalloc int[n], sent = stackalloc int[n];
             Span<nint> pages = stackalloc nint[n];
             Span<bool> ok = stackalloc bool[n];
             int m = 0;
@@ -147,9 +151,10 @@ internal sealed unsafe partial class ZswapCache
                 types[m] = ids[i] >> SlotIdShift;
                 slots[m] = SlotOf(ids[i]);
                 pages[m] = (nint)batch.Output(i);
+                sent[m] = lengths[i];
                 at[m++] = i;
             }
-            _pageIo.WritePages(types[..m], slots[..m], pages[..m], ok[..m]);
+            _pageIo.WritePages(types[..m], slots[..m], pages[..m], ok[..m], sent[..m]);
             int written = 0;
             for (int k = 0; k < m; k++)
             {
@@ -166,7 +171,7 @@ internal sealed unsafe partial class ZswapCache
                 DropEntry(dev.Handle(slot), info);
                 Interlocked.Decrement(ref _storedPages);
                 dev.Handle(slot) = 0;
-                dev.SetInfo(slot, PageIo.OnDiskInfo(SlotInfo.Group(info), SlotInfo.Checksum(info)));
+                dev.SetInfo(slot, WrittenBackInfo(info, sent[k]));
                 written++;
             }
             _counters.Add(Counter.Zswpwb, written);

@@ -32,6 +32,9 @@ internal sealed unsafe class FaultInjectingBackend : ISwapBackend, ISwapIoInterc
     public bool DirectIo => _inner.DirectIo;
 
     /// <inheritdoc/>
+    public bool StoresCompressed => _inner.StoresCompressed;
+
+    /// <inheritdoc/>
     public bool Reserve(int firstSlot, int count) => _faults.BeforeAllocate() && _inner.Reserve(firstSlot, count);
 
     /// <inheritdoc/>

@@ -34,4 +34,11 @@ internal interface ISwapBackend : IDisposable
 
     /// <summary>Bytes of this backend's data held in the page cache now (0 when it has none, or cannot tell).</summary>
     long PageCacheBytes();
+
+    /// <summary>
+    /// Whether a slot may hold a compressed object shorter than a page (<see cref="SwapIoBatch.Lengths"/>): zswap
+    /// writeback then sends pool objects as they are, without decompressing them. A remote store saves the bytes on
+    /// the wire; a file backend moves whole aligned pages only.
+    /// </summary>
+    bool StoresCompressed => false;
 }

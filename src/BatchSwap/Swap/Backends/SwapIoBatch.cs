@@ -42,6 +42,13 @@ internal sealed class SwapIoBatch : IDisposable
     public readonly SwapIoRun[] Runs = new SwapIoRun[MaxRuns];
     /// <summary>Page addresses of all runs (run r's at <see cref="SwapIoRun.FirstPage"/>).</summary>
     public nint[] Pages = new nint[64];
+    /// <summary>
+    /// Bytes to move for each page of <see cref="Pages"/>: a whole page, or the length of a compressed object at the
+    /// page's address for a backend that stores them (<see cref="ISwapBackend.StoresCompressed"/>; never a file's).
+    /// </summary>
+    public int[] Lengths = new int[64];
+    // Pages a backend failed one by one in a run it completed (a remote store moves pages one by one).
+    private bool[] _pageFailed = new bool[64];
     /// <summary>Runs filled in.</summary>
     public int RunCount { get; private set; }
     /// <summary>Page addresses filled in.</summary>
@@ -80,18 +87,39 @@ internal sealed class SwapIoBatch : IDisposable
         return RunCount++;
     }
 
-    /// <summary>Adds a page (4 KiB aligned) to the run opened last.</summary>
-    public void AddPage(nint address)
+    /// <summary>Adds a page (4 KiB aligned) to the run opened last: a whole page, or <paramref name="length"/> bytes of a compressed object.</summary>
+    public void AddPage(nint address, int length = PageSize.Bytes)
     {
         Debug.Assert(RunCount > 0);
         Debug.Assert((address & (PageSize.Bytes - 1)) == 0, "swap I/O pages must be 4 KiB aligned");
-        if (PageCount == Pages.Length) Array.Resize(ref Pages, Pages.Length * 2); // grows to the largest batch once
+        Debug.Assert(length is > 0 and <= PageSize.Bytes);
+        if (PageCount == Pages.Length)
+        {
+            // Grows to the largest batch once.
+            Array.Resize(ref Pages, Pages.Length * 2);
+            Array.Resize(ref Lengths, Pages.Length);
+            Array.Resize(ref _pageFailed, Pages.Length);
+        }
+        Lengths[PageCount] = length;
+        _pageFailed[PageCount] = false;
         Pages[PageCount++] = address;
         Runs[RunCount - 1].PageCount++;
     }
 
     /// <summary>The page addresses of run <paramref name="run"/>.</summary>
     public ReadOnlySpan<nint> PagesOf(int run) => Pages.AsSpan(Runs[run].FirstPage, Runs[run].PageCount);
+
+    /// <summary>The byte counts of run <paramref name="run"/>'s pages (see <see cref="Lengths"/>).</summary>
+    public ReadOnlySpan<int> LengthsOf(int run) => Lengths.AsSpan(Runs[run].FirstPage, Runs[run].PageCount);
+
+    /// <summary>
+    /// Fails page <paramref name="page"/> (an index into <see cref="Pages"/>) alone, before its run completes: a backend
+    /// that moves pages one by one reports a page it could not move or authenticate without failing its neighbours.
+    /// </summary>
+    public void FailPage(int page) => _pageFailed[page] = true;
+
+    /// <summary>Whether page <paramref name="page"/> moved: its run completed ok and the page was not failed alone.</summary>
+    public bool PageOk(int run, int page) => Runs[run].Ok && !_pageFailed[page];
 
     /// <summary>Marks the batch in flight, before it is submitted (the page-I/O layer's job).</summary>
     internal void Start(SwapIoDepth? depth)
