@@ -93,7 +93,7 @@ public sealed class SwapDeviceCliTests(RedisFixture redis)
     public void AnUnreachableClusterIsOneLineAndExitCode2()
     {
         int port = LocalRedis.FreePort();
-        (int code, _, string err) = CliHarness.Run("usemem", "--size", "8MiB", "--workers", "1", "--swap-device", $"redis://127.0.0.1:{port}?connect-timeout=300ms");
+        (int code, _, string err) = CliHarness.Run("usemem", "--size", "8MiB", "--workers", "1", "--limit", "16MiB", "--swap-device", $"redis://127.0.0.1:{port}?connect-timeout=300ms");
         Assert.Equal(2, code);
         Assert.Contains("no seed node answered", err);
         Assert.Single(err.Trim().Split('\n'));
