@@ -1,4 +1,5 @@
 using BatchSwap.Compression.Codecs;
+using BatchSwap.Swap.Backends.Redis;
 using BatchSwap.Tunables;
 using Microsoft.Extensions.Logging;
 

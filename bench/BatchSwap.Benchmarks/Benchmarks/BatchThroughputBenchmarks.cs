@@ -2,8 +2,6 @@ using BatchSwap.Benchmarks.Data;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
 using BatchSwap.Compression.Engines;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BenchmarkDotNet.Attributes;
 

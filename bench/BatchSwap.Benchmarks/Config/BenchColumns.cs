@@ -1,6 +1,4 @@
 using BatchSwap.Benchmarks.Data;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Reports;

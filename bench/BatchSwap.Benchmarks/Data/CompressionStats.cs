@@ -1,7 +1,5 @@
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Benchmarks.Data;

@@ -1,5 +1,3 @@
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Workloads.PageSources;
 

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using BatchSwap.Benchmarks.Data;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Benchmarks.Reports;

@@ -3,8 +3,6 @@ using System.Globalization;
 using BatchSwap.Benchmarks.Data;
 using BatchSwap.Compression;
 using BatchSwap.Compression.Codecs;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 
 namespace BatchSwap.Benchmarks.Reports;

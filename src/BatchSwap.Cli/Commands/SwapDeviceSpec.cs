@@ -1,4 +1,5 @@
 using System.Globalization;
+using BatchSwap.Swap.Backends.Redis;
 using BatchSwap.Workloads.Units;
 
 namespace BatchSwap.Cli.Commands;

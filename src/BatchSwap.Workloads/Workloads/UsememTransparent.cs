@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Transparent;

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
-using BatchSwap.Lru;
 using BatchSwap.Access;
-using BatchSwap.MemCg;
+using BatchSwap.Lru;
 using BatchSwap.Memory;
 using static BatchSwap.Transparent.Userfaultfd;
 

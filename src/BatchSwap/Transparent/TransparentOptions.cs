@@ -1,6 +1,4 @@
-using BatchSwap.Access;
 using BatchSwap.MemCg;
-using BatchSwap.Memory;
 
 namespace BatchSwap.Transparent;
 

@@ -1,4 +1,5 @@
 using BatchSwap.Cli.Commands;
+using BatchSwap.Swap.Backends.Redis;
 using BatchSwap.Tests.Infrastructure;
 
 namespace BatchSwap.Tests.Cli;

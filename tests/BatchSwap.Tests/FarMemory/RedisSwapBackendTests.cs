@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Swap.Backends;

@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 using BatchSwap.Faults;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;

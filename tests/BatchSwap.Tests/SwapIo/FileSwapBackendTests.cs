@@ -1,7 +1,5 @@
 using System.Runtime.InteropServices;
 using BatchSwap.Compression.Engines;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Swap;
 using BatchSwap.Swap.Backends;

@@ -1,7 +1,5 @@
 using BatchSwap.Compression.Engines;
 using BatchSwap.Faults;
-using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Pageout;
 using BatchSwap.Stats;

@@ -1,5 +1,4 @@
 using BatchSwap.Access;
-using BatchSwap.MemCg;
 using BatchSwap.Memory;
 using BatchSwap.Stats;
 using BatchSwap.Transparent;

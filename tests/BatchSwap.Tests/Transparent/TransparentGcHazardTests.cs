@@ -35,7 +35,8 @@ public sealed unsafe class TransparentGcHazardTests
                 GC.Collect();
                 Thread.Sleep(1);
             }
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         gc.Start();
         var ts = new Thread[4];
         for (int w = 0; w < 4; w++)
@@ -50,7 +51,8 @@ public sealed unsafe class TransparentGcHazardTests
                         int* p = basePtr + worker * per + i;
                         Store(p, Load(p) + 1);
                     }
-            }) { IsBackground = true };
+            })
+            { IsBackground = true };
             ts[w].Start();
         }
         bool done = ts.All(t => t.Join(TimeSpan.FromSeconds(40)));

@@ -112,9 +112,14 @@ internal sealed partial class RedisSwapBackend
                     RedisKey key = state.Keys[g];
                     _parts[_count++] = new Part
                     {
-                        Run = r, FirstPage = page, Count = take, Slot = slot,
+                        Run = r,
+                        FirstPage = page,
+                        Count = take,
+                        Slot = slot,
                         Node = owner._topology.EndPointOf(owner._topology.NodeOf(state.HashSlots[g])),
-                        Key = key, KeyBytes = ((string)key!).Length, State = state,
+                        Key = key,
+                        KeyBytes = ((string)key!).Length,
+                        State = state,
                     };
                     slot += take;
                     page += take;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using BatchSwap.Stats;
 using StackExchange.Redis;

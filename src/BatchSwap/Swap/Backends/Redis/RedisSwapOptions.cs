@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace BatchSwap;
+namespace BatchSwap.Swap.Backends.Redis;
 
 /// <summary>
 /// A swap device in far memory: a Redis Cluster (or one Redis server, or Garnet, which speaks the same protocol).
