@@ -167,26 +167,37 @@ public static class Usemem
             if (failure is not null) throw new UsememFailedException(failure);
 
             CounterSnapshot after = tier.Snapshot();
-            double wall = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
-            double fill = Stopwatch.GetElapsedTime(start, fillEndTicks == 0 ? end : fillEndTicks).TotalSeconds;
             // W × S × (1 + P) for a whole run; the pages actually touched for an interrupted one.
-            double bytes = (double)pagesTouched * PageSize.Bytes;
-            return new UsememResult
-            {
-                Interrupted = cancel.IsCancellationRequested && pagesTouched < total,
-                ThroughputMiBps = bytes / (1 << 20) / wall,
-                WallSeconds = wall,
-                FillSeconds = fill,
-                PassSeconds = wall - fill,
-                Mismatches = mismatches,
-                Counters = after.Since(before),
-                FaultLatency = LatencyHistogram.Merge(faultLatency).Summarize(),
-            };
+            return Result(start, end, fillEndTicks, (double)pagesTouched * PageSize.Bytes, mismatches, after.Since(before), faultLatency,
+                interrupted: cancel.IsCancellationRequested && pagesTouched < total);
         }
         finally
         {
             foreach (Region? r in regions) r?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A run's result from its clock readings (<see cref="Stopwatch"/> ticks; <paramref name="fillEndTicks"/> 0 when the
+    /// fill never ended), the bytes it touched, and what it counted. Both ways of running the load (regions and
+    /// transparent mappings) report through it.
+    /// </summary>
+    internal static UsememResult Result(long start, long end, long fillEndTicks, double bytes, long mismatches,
+        CounterSnapshot counters, LatencyHistogram[] faultLatency, bool interrupted = false)
+    {
+        double wall = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+        double fill = Stopwatch.GetElapsedTime(start, fillEndTicks == 0 ? end : fillEndTicks).TotalSeconds;
+        return new UsememResult
+        {
+            Interrupted = interrupted,
+            ThroughputMiBps = bytes / (1 << 20) / wall,
+            WallSeconds = wall,
+            FillSeconds = fill,
+            PassSeconds = wall - fill,
+            Mismatches = mismatches,
+            Counters = counters,
+            FaultLatency = LatencyHistogram.Merge(faultLatency).Summarize(),
+        };
     }
 
     /// <summary>

@@ -103,19 +103,8 @@ public static class UsememTransparent
 
             CounterSnapshot after = tier.Snapshot();
             if (stats is not null) stats(Sum(maps));
-            double wall = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
-            double fill = Stopwatch.GetElapsedTime(start, fillEndTicks == 0 ? end : fillEndTicks).TotalSeconds;
             double bytes = (double)options.SizePerWorker * options.Workers * (1 + options.Passes);
-            return new UsememResult
-            {
-                ThroughputMiBps = bytes / (1 << 20) / wall,
-                WallSeconds = wall,
-                FillSeconds = fill,
-                PassSeconds = wall - fill,
-                Mismatches = mismatches,
-                Counters = after.Since(before),
-                FaultLatency = LatencyHistogram.Merge(faultLatency).Summarize(),
-            };
+            return Usemem.Result(start, end, fillEndTicks, bytes, mismatches, after.Since(before), faultLatency);
         }
         finally
         {
