@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 PAIRS=${1:-3}; shift || true
 OUT=${OUT:-$(mktemp -d /tmp/batchswap-far-XXXX)}
-BIN=src/BatchSwap.Cli/bin/Release/net10.0/batchswap
+BIN=src/BatchSwap.Cli/bin/Release/net10.0/BatchSwap.Cli
 [ -x "$BIN" ] || dotnet build -c Release src/BatchSwap.Cli >/dev/null
 DIR=$(mktemp -d /tmp/batchswap-redis-XXXX)
 PORTS=(17101 17102 17103)
