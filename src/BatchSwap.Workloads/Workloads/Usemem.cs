@@ -158,11 +158,7 @@ public static class Usemem
                 threads[w].Start();
             }
 
-            while (!threads.All(t => t.Join(progress is null ? Timeout.Infinite : 100)))
-            {
-                string phase = Volatile.Read(ref filling) > 0 ? "fill" : "passes";
-                progress?.Invoke(new UsememProgress(phase, Volatile.Read(ref done), total));
-            }
+            JoinWorkers(threads, progress, ref filling, ref done, total);
             long end = Stopwatch.GetTimestamp();
             if (failure is not null) throw new UsememFailedException(failure);
 
@@ -174,6 +170,19 @@ public static class Usemem
         finally
         {
             foreach (Region? r in regions) r?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Waits for the workers, reporting progress every 100 ms when asked: the fill while any worker is filling
+    /// (<paramref name="filling"/> &gt; 0), then the passes, <paramref name="done"/> of <paramref name="total"/> pages.
+    /// </summary>
+    internal static void JoinWorkers(Thread[] threads, Action<UsememProgress>? progress, ref int filling, ref long done, long total)
+    {
+        while (!threads.All(t => t.Join(progress is null ? Timeout.Infinite : 100)))
+        {
+            string phase = Volatile.Read(ref filling) > 0 ? "fill" : "passes";
+            progress?.Invoke(new UsememProgress(phase, Volatile.Read(ref done), total));
         }
     }
 

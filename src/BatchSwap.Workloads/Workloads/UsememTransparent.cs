@@ -93,11 +93,7 @@ public static class UsememTransparent
                 threads[w].Start();
             }
 
-            while (!threads.All(t => t.Join(progress is null ? Timeout.Infinite : 100)))
-            {
-                string phase = Volatile.Read(ref filling) > 0 ? "fill" : "passes";
-                progress?.Invoke(new UsememProgress(phase, Volatile.Read(ref done), total));
-            }
+            Usemem.JoinWorkers(threads, progress, ref filling, ref done, total);
             long end = Stopwatch.GetTimestamp();
             if (failure is not null) throw failure is OperationCanceledException ? failure : new UsememFailedException(failure);
 
