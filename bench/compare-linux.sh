@@ -28,6 +28,7 @@ force=0
 out=
 pairs=()
 bswap_sets=()
+bswap_extra=()
 bswap_pool_pct=
 swap_backing=loop
 swap_dir=/var/tmp
@@ -51,6 +52,7 @@ usage: $0 [options]
   --limit SIZE             Linux's memory cgroup limit        (default $limit)
   --passes N               verification passes                (default $passes)
   --bswap-set NAME=VALUE   extra BatchSwap tunable, repeatable (e.g. zswap.enabled=N in disk mode)
+  --bswap-arg ARG          extra BatchSwap usemem argument, repeatable (e.g. --transparent)
   --bswap-pool-percent N   equal/spill: BatchSwap's zswap.max_pool_percent, if above the share that holds Linux's pool
                            (same limit, so the same footprint; the tier only splits it differently)
   --swap-backing loop|file Linux swap on a loop device or on the file (default $swap_backing)
@@ -76,6 +78,7 @@ while [[ $# -gt 0 ]]; do
     --limit) limit=$2; shift 2 ;;
     --passes) passes=$2; shift 2 ;;
     --bswap-set) bswap_sets+=("$2"); shift 2 ;;
+    --bswap-arg) bswap_extra+=("$2"); shift 2 ;;
     --bswap-pool-percent) bswap_pool_pct=$2; shift 2 ;;
     --swap-backing) swap_backing=$2; shift 2 ;;
     --swap-dir) swap_dir=$2; shift 2 ;;
@@ -250,6 +253,7 @@ equal | spill) bswap_setup="--limit = cgroup limit + Linux's pool peak, zswap.ma
 disk) bswap_setup="--limit = the cgroup limit, its own pool defaults" ;;
 esac
 [[ ${#bswap_sets[@]} -eq 0 ]] || bswap_setup+="; --set ${bswap_sets[*]}"
+[[ ${#bswap_extra[@]} -eq 0 ]] || bswap_setup+="; ${bswap_extra[*]}"
 date_s=$(date '+%Y-%m-%d %H:%M:%S %Z')
 failed=0
 
@@ -295,6 +299,7 @@ for acc in "${access_list[@]}"; do
                 --pages "$pages" --compressor "$bc" --quiet --json "$bj")
             [[ $bpct == - ]] || bargs+=(--set "zswap.max_pool_percent=$bpct")
             for s in "${bswap_sets[@]}"; do bargs+=(--set "$s"); done
+            bargs+=("${bswap_extra[@]}")
             log "pair $i/$npairs $acc $lc:$bc: BatchSwap --limit $blimit$([[ $bpct == - ]] || echo " zswap.max_pool_percent=$bpct")"
             brc=0
             run_child env TMPDIR="$tmp" python3 "$helper" exec --meta "$bp" -- "$bs" "${bargs[@]}" >>"$out/bswap.log" 2>&1 || brc=$?

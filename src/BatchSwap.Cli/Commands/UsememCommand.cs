@@ -84,7 +84,7 @@ internal static class UsememCommand
                 {
                     result = LiveProgress.Run(live, "usemem", () => tier.Snapshot().Gauge("pool_total_size"), report =>
                         isTransparent
-                            ? UsememTransparent.Run(tier, source, opts, 0, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal), s => mapStats = s)
+                            ? UsememTransparent.Run(tier, source, opts, 0, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal), s => mapStats = s, cancel)
                             : Usemem.Run(tier, source, opts, report is null ? null : p => report(p.Phase, p.PagesDone, p.PagesTotal), cancel));
                 }
                 catch (UsememFailedException) when (Environment.GetEnvironmentVariable("BATCHSWAP_DEBUG") is not null)

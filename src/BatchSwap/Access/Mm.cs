@@ -102,6 +102,7 @@ internal sealed unsafe class Mm
     {
         ulong* pte = region.Space.PteAddress(page);
         var spin = new SpinWait();
+        long since = 0;
         while (true)
         {
             ulong e = Volatile.Read(ref *pte);
@@ -122,7 +123,7 @@ internal sealed unsafe class Mm
                 }
                 else
                 {
-                    spin.SpinOnce(); // reclaim is moving the folio out; its PTE changes soon
+                    SpinOn(ref spin, ref since, head, "a page access"); // reclaim is moving the folio out; its PTE changes soon
                 }
                 continue;
             }
@@ -170,6 +171,24 @@ internal sealed unsafe class Mm
     /// <summary>Drops a pin.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Unpin(int head) => Arena.Unpin(head);
+
+    /// <summary>
+    /// One wait for a folio that someone else has pinned or frozen. Such waits last microseconds (a reclaimer's store,
+    /// a reader's entry recheck) or a write's time; a frame still held after <see cref="StuckSeconds"/> is a lost pin or
+    /// freeze, a bug: the process ends naming the frame, rather than hang.
+    /// </summary>
+    private void SpinOn(ref SpinWait spin, ref long since, int frame, string what)
+    {
+        spin.SpinOnce();
+        if (spin.Count < 64) return;
+        long now = Stopwatch.GetTimestamp();
+        if (since == 0) since = now;
+        else if (now - since > StuckSeconds * Stopwatch.Frequency)
+            Environment.FailFast($"batchswap: {what} waited {StuckSeconds} s for a folio nobody releases ({Arena.Describe(frame)})");
+    }
+
+    /// <summary>How long a wait for a pinned or frozen folio may last before it is reported as a bug.</summary>
+    private const int StuckSeconds = 30;
 
     // ================================================================ faults
 
@@ -594,7 +613,8 @@ internal sealed unsafe class Mm
                 // No use of the region is left, but a reader of another region that saw this frame in a stale
                 // entry may hold a pin for a moment (it drops it when its entry recheck fails): wait it out.
                 var spin = new SpinWait();
-                while (!Arena.TryFreeze(frame)) spin.SpinOnce();
+                long since = 0;
+                while (!Arena.TryFreeze(frame)) SpinOn(ref spin, ref since, frame, "freeing a region");
                 if (f.Link >= 0) DropRetainedCopy(frame);
                 node.Free(frame, order);
                 group.Uncharge((long)PageSize.Bytes << order);

@@ -91,7 +91,11 @@ internal sealed unsafe class MemoryNode
         lock (Lock)
         {
             foreach (ref readonly PageoutFolio f in folios)
-                if (f.Outcome.IsPagedOut()) FreeLocked(f.Head, f.Order);
+                if (f.Outcome.IsPagedOut())
+                {
+                    Debug.Assert(_frames[f.Head].Pin == PageFrame.Frozen, "reclaim frees only the folios it froze");
+                    FreeLocked(f.Head, f.Order);
+                }
         }
     }
 

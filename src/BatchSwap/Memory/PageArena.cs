@@ -130,6 +130,14 @@ internal sealed unsafe class PageArena : IDisposable
     /// <summary>Freezes an unpinned folio for reclaim or teardown; false if someone holds a pin.</summary>
     public bool TryFreeze(int head) => Interlocked.CompareExchange(ref Frames[head].Pin, PageFrame.Frozen, 0) == 0;
 
+    /// <summary>A frame's fields in one line, for the message of an error that names it.</summary>
+    public string Describe(int frame)
+    {
+        ref PageFrame f = ref Frames[frame];
+        string pin = f.Pin == PageFrame.Frozen ? "frozen" : f.Pin.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return $"frame {frame}: kind {f.Kind}, head {f.Head}, pin {pin}, owner {f.Owner}, index {f.Index}, order {f.Order}, flags {f.Flags}, link {f.Link}";
+    }
+
     /// <summary>Unfreezes a folio that reclaim kept.</summary>
     public void Unfreeze(int head) => Volatile.Write(ref Frames[head].Pin, 0);
 

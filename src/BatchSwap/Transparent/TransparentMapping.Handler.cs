@@ -376,13 +376,18 @@ public sealed unsafe partial class TransparentMapping
         LruVec lru = _region.Group.Lruvecs[node.Id];
         ref PageFrame f = ref _mm.Arena.Frame(head);
         f.Referenced = 0;
-        _mm.Unpin(head);
+        // Unpinned under the node's lock: reclaim cannot isolate the frame between the unpin and the move, nor free it
+        // before it is put on the list (which would list a free frame).
         lock (node.Lock)
         {
-            if ((f.Flags & FolioFlags.Isolated) != 0) return; // reclaim has it (isolated while held); it puts it back
-            if ((f.Flags & FolioFlags.Lru) != 0) lru.Remove(head);
-            f.Flags &= ~FolioFlags.Referenced;
-            lru.AddHead(head, active: false);
+            if ((f.Flags & FolioFlags.Isolated) == 0)
+            {
+                if ((f.Flags & FolioFlags.Lru) != 0) lru.Remove(head);
+                f.Flags &= ~FolioFlags.Referenced;
+                lru.AddHead(head, active: false);
+            }
+            // else reclaim has it (isolated while held): it frees it or puts it back once it sees the pin gone
+            _mm.Unpin(head);
         }
     }
 

@@ -37,6 +37,18 @@ public sealed partial class InterruptTests
         Assert.Contains("| mismatches | 0 |", o.ToString());
     }
 
+    [Fact]
+    public void ACancelledTransparentUsememReportsWhatItMeasuredAndReturns130()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var o = new StringWriter();
+        int code = Program.Run(["usemem", "--transparent", "--workers", "1", "--size", "32MiB", "--limit", "16MiB", "--passes", "1000", "--quiet"],
+            o, new StringWriter(), cancel.Token);
+        Assert.Equal(Program.Interrupted, code);
+        Assert.StartsWith("interrupted usemem", o.ToString());
+        Assert.Contains("mismatches 0", o.ToString());
+    }
+
     [Theory]
     [InlineData("usemem", 2, 130)]   // SIGINT
     [InlineData("zipf", 15, 143)]    // SIGTERM
