@@ -77,6 +77,8 @@ public sealed unsafe partial class TransparentMapping
     private int* _victims;
     // Held frames waiting for their memory to be discarded.
     private int* _discards;
+    // The discards as ranges of neighbouring frames, for one vector call.
+    private Iovec* _discardRanges;
     private int _discardCount;
     // Readahead: the last faulting page and the current window.
     private long _lastFault = -1;
@@ -94,6 +96,8 @@ public sealed unsafe partial class TransparentMapping
         new Span<byte>(_zeroPage, PageSize.Bytes).Clear();
         _victims = (int*)NativeMemory.Alloc(EvictBatch, sizeof(int));
         _discards = (int*)NativeMemory.Alloc(DiscardBatch, sizeof(int));
+        _discardRanges = (Iovec*)NativeMemory.Alloc(DiscardBatch, (nuint)sizeof(Iovec));
+        PrepareDiscards();
     }
 
     // ================================================================ the loop
@@ -267,14 +271,15 @@ public sealed unsafe partial class TransparentMapping
         int n = _discardCount;
         if (n == 0) return;
         new Span<int>(_discards, n).Sort();
+        int runs = 0;
         for (int i = 0; i < n;)
         {
             int j = i + 1;
             while (j < n && _discards[j] == _discards[j - 1] + 1) j++;
-            if (Madvise((nint)_mm.Arena.PageAddress(_discards[i]), (nuint)(j - i) << PageSize.Shift, MadvDontneed) != 0)
-                Fatal("madvise(MADV_DONTNEED) of held frames", Errno, -1);
+            _discardRanges[runs++] = new Iovec { Base = (nint)_mm.Arena.PageAddress(_discards[i]), Length = (nuint)(j - i) << PageSize.Shift };
             i = j;
         }
+        if (DiscardRanges(_discardRanges, runs) != 0) Fatal("MADV_DONTNEED of held frames", Errno, -1);
         _discardCount = 0;
     }
 
@@ -355,7 +360,7 @@ public sealed unsafe partial class TransparentMapping
         {
             long page = start + k;
             int head = (int)(uint)_state[page];
-            Buffer.MemoryCopy(_base + (page << PageSize.Shift), _mm.Arena.PageAddress(head), PageSize.Bytes, PageSize.Bytes);
+            Memcpy(_mm.Arena.PageAddress(head), _base + (page << PageSize.Shift), PageSize.Bytes);
         }
         if (Madvise((nint)(_base + (start << PageSize.Shift)), (nuint)count << PageSize.Shift, MadvDontneed) != 0)
             Fatal("madvise(MADV_DONTNEED) of evicted pages", Errno, start);
@@ -492,5 +497,6 @@ public sealed unsafe partial class TransparentMapping
         NativeMemory.AlignedFree(_zeroPage); _zeroPage = null;
         NativeMemory.Free(_victims); _victims = null;
         NativeMemory.Free(_discards); _discards = null;
+        NativeMemory.Free(_discardRanges); _discardRanges = null;
     }
 }

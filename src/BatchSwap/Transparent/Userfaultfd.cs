@@ -98,9 +98,16 @@ internal static unsafe partial class Userfaultfd
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd { public int Fd; public short Events, Revents; }
 
+    /// <summary>struct iovec: one range of a vector call.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Iovec { public nint Base; public nuint Length; }
+
     // ---------------------------------------------------------------- calls (all set errno; none allocates)
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall1(long number, long a0);
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall5(long number, long a0, long a1, long a2, long a3, long a4);
 
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, ulong request, void* arg);
@@ -134,6 +141,67 @@ internal static unsafe partial class Userfaultfd
 
     [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
     public static partial int Madvise(nint addr, nuint length, int advice);
+
+    /// <summary>
+    /// libc's memcpy, called directly. The eviction copy goes into a held frame whose memory was discarded: the
+    /// runtime's own copy (Buffer.MemoryCopy) reads the destination before the native copy writes it, which maps the
+    /// shared zero page and makes the write a copy-on-write with a TLB shootdown of every CPU. memcpy's first access
+    /// is the write: one fault that maps a fresh page, no shootdown.
+    /// </summary>
+    [LibraryImport("libc", EntryPoint = "memcpy")]
+    [SuppressGCTransition]
+    public static partial void* Memcpy(void* destination, void* source, nuint count);
+
+    // pidfd_open and process_madvise have the same numbers on x86-64 and arm64 (the shared table of new calls).
+    private const long SysPidfdOpen = 434, SysProcessMadvise = 440;
+    private static int s_selfPidFd = -2; // -2 not asked yet, -1 none (the vector call is not available)
+
+    /// <summary>
+    /// Opens, once for the process, the pidfd through which <see cref="DiscardRanges"/> advises this process's own
+    /// memory. Called where allocating and blocking are allowed (a mapping's constructor), never on a handler.
+    /// </summary>
+    public static void PrepareDiscards()
+    {
+        if (Volatile.Read(ref s_selfPidFd) != -2) return;
+        int fd = (int)Syscall5(SysPidfdOpen, Environment.ProcessId, 0, 0, 0, 0);
+        if (Interlocked.CompareExchange(ref s_selfPidFd, fd < 0 ? -1 : fd, -2) != -2 && fd >= 0) Close(fd);
+    }
+
+    /// <summary>
+    /// MADV_DONTNEED of <paramref name="count"/> ranges. One process_madvise call (Linux 5.10+; own process, any
+    /// advice since 6.13) advises them all, and since 6.16 flushes the TLB once for all of them, where one madvise
+    /// a range would send every other CPU that runs this process an interrupt a range. Falls back to madvise a range
+    /// where the call is refused. Returns 0, or -1 with errno set.
+    /// </summary>
+    public static int DiscardRanges(Iovec* ranges, int count)
+    {
+        int pidfd = Volatile.Read(ref s_selfPidFd);
+        int first = 0;
+        if (pidfd >= 0)
+        {
+            nuint total = 0;
+            for (int i = 0; i < count; i++) total += ranges[i].Length;
+            long done = Syscall5(SysProcessMadvise, pidfd, (long)ranges, count, MadvDontneed, 0);
+            if (done == (long)total) return 0;
+            if (done < 0)
+            {
+                int e = Errno;
+                if (e != EInval && e != EPerm && e != ENosys) return -1;
+                Volatile.Write(ref s_selfPidFd, -1); // refused here: madvise from now on (the pidfd stays open)
+                done = 0;
+            }
+            // Partly done (the call stops at a range it could not advise): skip what it did, madvise the rest.
+            while (first < count && done >= (long)ranges[first].Length) done -= (long)ranges[first++].Length;
+            if (first < count && done > 0)
+            {
+                if (Madvise(ranges[first].Base + (nint)done, ranges[first].Length - (nuint)done, MadvDontneed) != 0) return -1;
+                first++;
+            }
+        }
+        for (int i = first; i < count; i++)
+            if (Madvise(ranges[i].Base, ranges[i].Length, MadvDontneed) != 0) return -1;
+        return 0;
+    }
 
     /// <summary>The errno of the last call.</summary>
     public static int Errno => Marshal.GetLastPInvokeError();
