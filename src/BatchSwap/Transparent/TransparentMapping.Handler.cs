@@ -28,11 +28,11 @@ public sealed unsafe partial class TransparentMapping
     /// <summary>Fewest resident pages a mapping may be given (two eviction batches).</summary>
     internal const int MinResidentPages = 2 * EvictBatch;
     /// <summary>Pages evicted together: write-protected, copied and discarded in runs.</summary>
-    private const int EvictBatch = 32;
+    private const int EvictBatch = 128;
     /// <summary>Most pages one missing fault brings in (the faulting page and its readahead).</summary>
     private const int MaxReadahead = 16;
     /// <summary>Held frames whose memory is discarded together.</summary>
-    private const int DiscardBatch = 64;
+    private const int DiscardBatch = 256;
     /// <summary>Events read at once.</summary>
     private const int MsgBatch = 64;
 
@@ -77,8 +77,9 @@ public sealed unsafe partial class TransparentMapping
     private int* _victims;
     // Held frames waiting for their memory to be discarded.
     private int* _discards;
-    // The discards as ranges of neighbouring frames, for one vector call.
+    // The discards as ranges of neighbouring frames, and an eviction's runs of pages, for one vector call each.
     private Iovec* _discardRanges;
+    private Iovec* _evictRanges;
     private int _discardCount;
     // Readahead: the last faulting page and the current window.
     private long _lastFault = -1;
@@ -97,6 +98,7 @@ public sealed unsafe partial class TransparentMapping
         _victims = (int*)NativeMemory.Alloc(EvictBatch, sizeof(int));
         _discards = (int*)NativeMemory.Alloc(DiscardBatch, sizeof(int));
         _discardRanges = (Iovec*)NativeMemory.Alloc(DiscardBatch, (nuint)sizeof(Iovec));
+        _evictRanges = (Iovec*)NativeMemory.Alloc(EvictBatch, (nuint)sizeof(Iovec));
         PrepareDiscards();
     }
 
@@ -320,7 +322,7 @@ public sealed unsafe partial class TransparentMapping
 
     /// <summary>
     /// Evicts up to a batch of the oldest pages (FIFO; a hot page is moved to the tail once instead). Runs of
-    /// neighbouring pages are write-protected and discarded with one call each.
+    /// neighbouring pages are all discarded with one vector call, after the dirty ones are write-protected.
     /// </summary>
     private void EvictOldest()
     {
@@ -341,37 +343,41 @@ public sealed unsafe partial class TransparentMapping
             _victims[n++] = p;
         }
         if (n == 0 && _ringCount > 0) _victims[n++] = PopRing(); // all hot: take the oldest anyway
+        if (n == 0) return;
+        new Span<int>(_victims, n).Sort();
+
+        // Runs of neighbouring pages, all discarded by one vector call. A clean page is write-protected already; the
+        // dirty ones are protected now, one call a run of them: writers wait from here (their write-protect fault is
+        // read after this batch, when the page is gone), so no write is lost between the copy and the discard.
+        int runs = 0;
         for (int i = 0; i < n;)
         {
             int j = i + 1;
             while (j < n && _victims[j] == _victims[j - 1] + 1) j++;
-            EvictRun(i, j - i);
+            for (int d = i; d < j;)
+            {
+                if ((_state[_victims[d]] & Dirty) == 0) { d++; continue; }
+                int e = d + 1;
+                while (e < j && (_state[_victims[e]] & Dirty) != 0) e++;
+                WriteProtect(_victims[d], e - d, protect: true);
+                d = e;
+            }
+            _evictRanges[runs++] = new Iovec { Base = (nint)(_base + ((long)_victims[i] << PageSize.Shift)), Length = (nuint)(j - i) << PageSize.Shift };
             i = j;
         }
-    }
-
-    /// <summary>Evicts victims[first .. first+count), which are consecutive pages.</summary>
-    private void EvictRun(int first, int count)
-    {
-        long start = _victims[first];
-        // Writers wait from here (their write-protect fault is read after this batch, when the page is gone).
-        WriteProtect(start, count, protect: true);
-        for (int k = 0; k < count; k++)
+        for (int k = 0; k < n; k++)
         {
-            long page = start + k;
-            int head = (int)(uint)_state[page];
-            Memcpy(_mm.Arena.PageAddress(head), _base + (page << PageSize.Shift), PageSize.Bytes);
+            long page = _victims[k];
+            Memcpy(_mm.Arena.PageAddress((int)(uint)_state[page]), _base + (page << PageSize.Shift), PageSize.Bytes);
         }
-        if (Madvise((nint)(_base + (start << PageSize.Shift)), (nuint)count << PageSize.Shift, MadvDontneed) != 0)
-            Fatal("madvise(MADV_DONTNEED) of evicted pages", Errno, start);
-        for (int k = 0; k < count; k++)
+        if (DiscardRanges(_evictRanges, runs) != 0) Fatal("MADV_DONTNEED of evicted pages", Errno, _victims[0]);
+        for (int k = 0; k < n; k++)
         {
-            long page = start + k;
-            int head = (int)(uint)_state[page];
-            GiveToLru(head);
+            long page = _victims[k];
+            GiveToLru((int)(uint)_state[page]);
             _state[page] = Evicted | _clock++;
         }
-        Interlocked.Add(ref _evictions, count);
+        Interlocked.Add(ref _evictions, n);
     }
 
     /// <summary>Unpins a held frame (its page copied back) and puts it at the inactive head, not referenced: reclaim takes it from there.</summary>
@@ -498,5 +504,6 @@ public sealed unsafe partial class TransparentMapping
         NativeMemory.Free(_victims); _victims = null;
         NativeMemory.Free(_discards); _discards = null;
         NativeMemory.Free(_discardRanges); _discardRanges = null;
+        NativeMemory.Free(_evictRanges); _evictRanges = null;
     }
 }
