@@ -168,10 +168,10 @@ internal static unsafe partial class Userfaultfd
     }
 
     /// <summary>
-    /// MADV_DONTNEED of <paramref name="count"/> ranges. One process_madvise call (Linux 5.10+; own process, any
-    /// advice since 6.13) advises them all, and since 6.16 flushes the TLB once for all of them, where one madvise
-    /// a range would send every other CPU that runs this process an interrupt a range. Falls back to madvise a range
-    /// where the call is refused. Returns 0, or -1 with errno set.
+    /// MADV_DONTNEED of <paramref name="count"/> ranges. One process_madvise call (Linux 5.10+; MADV_DONTNEED of the
+    /// caller's own memory on newer kernels) advises them all: one system call instead of one a range, and on newer
+    /// kernels one TLB flush (an interrupt to every other CPU that runs this process) instead of one a range. Falls
+    /// back to madvise a range where the call is refused. Returns 0, or -1 with errno set.
     /// </summary>
     public static int DiscardRanges(Iovec* ranges, int count)
     {
