@@ -129,7 +129,10 @@ public sealed unsafe partial class TransparentMapping
         }
     }
 
-    /// <summary>Handles the <paramref name="n"/> events read, then discards the memory of the frames they filled.</summary>
+    /// <summary>
+    /// Handles the <paramref name="n"/> events read. The frames they filled are discarded later, with others (see
+    /// <see cref="Discard"/>): a discard is a TLB flush of every CPU, and under random access a batch is one event.
+    /// </summary>
     private void HandleBatch(int n)
     {
         for (int i = 0; i < n; i++)
@@ -147,7 +150,6 @@ public sealed unsafe partial class TransparentMapping
                 Environment.FailFast($"batchswap transparent mapping: page {page} could not be brought in: {e.Message}", e);
             }
         }
-        FlushDiscards();
     }
 
     /// <summary>One page-fault event: a missing page, a first write to a write-protected page, or a duplicate.</summary>
@@ -258,9 +260,9 @@ public sealed unsafe partial class TransparentMapping
     }
 
     /// <summary>
-    /// Queues a held frame's memory to be discarded (MADV_DONTNEED). Discards go in sorted runs of neighbouring frames,
-    /// one call (one TLB flush) a run, when the queue is full, before an eviction copies into held frames, and before
-    /// the handler waits for events.
+    /// Queues a held frame's memory to be discarded (MADV_DONTNEED). The queue goes in one vector call (a range for each
+    /// run of neighbouring frames) when it is full and before an eviction copies into held frames, not before the
+    /// handler waits: at most <see cref="DiscardBatch"/> pages of a mapping are in memory twice meanwhile.
     /// </summary>
     private void Discard(int head)
     {
