@@ -30,7 +30,7 @@ public sealed unsafe partial class TransparentMapping
     /// <summary>Pages evicted together: write-protected, copied and discarded in runs.</summary>
     private const int EvictBatch = 128;
     /// <summary>Most pages one missing fault brings in (the faulting page and its readahead).</summary>
-    private const int MaxReadahead = 16;
+    private const int MaxReadahead = 64;
     /// <summary>Held frames whose memory is discarded together.</summary>
     private const int DiscardBatch = 256;
     /// <summary>Events read at once.</summary>
