@@ -1,9 +1,12 @@
+using System.Runtime.InteropServices;
 using K4os.Compression.LZ4;
 
 namespace BatchSwap.Compression.Codecs;
 
 /// <summary>
-/// LZ4 block format (fast mode, acceleration 1) through K4os.Compression.LZ4, the codec the kernel calls "lz4".
+/// LZ4 block format (fast mode, acceleration 1), the codec the kernel calls "lz4": compressed by the system's liblz4
+/// where it loads (<see cref="Lz4Native"/>, in a state made once per engine), else by K4os.Compression.LZ4;
+/// decompressed by K4os.
 /// </summary>
 /// <remarks>
 /// <c>LZ4Codec.Encode</c> allocates no managed memory: its hash table
@@ -25,6 +28,21 @@ public sealed class Lz4Codec : ICodec
     /// <inheritdoc />
     public byte Id => CodecId;
 
+    /// <summary>Whether the contexts compress with liblz4.</summary>
+    private readonly bool _native;
+
+    /// <summary>A codec that compresses with liblz4 where it loads, else with K4os.</summary>
+    public Lz4Codec() : this(native: true) { }
+
+    /// <summary>A codec that compresses with K4os when <paramref name="native"/> is false (for tests of the fallback).</summary>
+    internal Lz4Codec(bool native) => _native = native && Lz4Native.Available;
+
+    /// <summary>The <see cref="Backend"/> value when K4os compresses (liblz4 did not load).</summary>
+    public const string ManagedBackend = "k4os";
+
+    /// <summary>Who compresses: <c>liblz4 1.9.4 (liblz4.so.1)</c>, or <see cref="ManagedBackend"/>.</summary>
+    public string Backend => _native ? $"liblz4 {Lz4Native.VersionString} ({Lz4Native.Library})" : ManagedBackend;
+
     /// <inheritdoc />
     public int MaxCompressedLength(int inputLength)
     {
@@ -33,13 +51,20 @@ public sealed class Lz4Codec : ICodec
     }
 
     /// <inheritdoc />
-    public IPageCodecContext CreateContext() => new Context();
+    public IPageCodecContext CreateContext() => new Context(_native);
 
-    /// <summary>LZ4 needs no per-engine state; the context only tracks disposal so misuse is reported consistently.</summary>
-    private sealed class Context : IPageCodecContext
+    /// <summary>One engine's codec: liblz4's compression state when the library is there (made once, reused).</summary>
+    private sealed unsafe class Context : IPageCodecContext
     {
         /// <summary>Set once <see cref="Dispose"/> has run.</summary>
         private bool _disposed;
+
+        /// <summary>liblz4's state (LZ4_sizeofState bytes), or null when K4os compresses.</summary>
+        private void* _state;
+
+        public Context(bool native) => _state = native ? NativeMemory.AlignedAlloc((nuint)Lz4Native.StateSize, 64) : null;
+
+        ~Context() => Free();
 
         public unsafe CodecStatus Compress(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
         {
@@ -59,7 +84,9 @@ public sealed class Lz4Codec : ICodec
             fixed (byte* src = source)
             fixed (byte* dst = destination)
             {
-                n = LZ4Codec.Encode(src, source.Length, dst, destination.Length, LZ4Level.L00_FAST);
+                n = _state is not null
+                    ? Lz4Native.CompressFastExtState(_state, src, dst, source.Length, destination.Length, 1)
+                    : LZ4Codec.Encode(src, source.Length, dst, destination.Length, LZ4Level.L00_FAST);
             }
 
             if (n <= 0)
@@ -89,6 +116,17 @@ public sealed class Lz4Codec : ICodec
             return n == destination.Length ? CodecStatus.Ok : CodecStatus.CorruptInput;
         }
 
-        public void Dispose() => _disposed = true;
+        public void Dispose()
+        {
+            _disposed = true;
+            Free();
+            GC.SuppressFinalize(this);
+        }
+
+        private void Free()
+        {
+            NativeMemory.AlignedFree(_state);
+            _state = null;
+        }
     }
 }
