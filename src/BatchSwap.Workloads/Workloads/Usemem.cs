@@ -82,6 +82,44 @@ public static class Usemem
         ArgumentNullException.ThrowIfNull(tier);
         ArgumentNullException.ThrowIfNull(source);
         options.Validate();
+        var regions = new Region[options.Workers];
+        try
+        {
+            for (int w = 0; w < options.Workers; w++) regions[w] = tier.Allocate(options.SizePerWorker, options.Order);
+            return RunWorkers(tier, source, options, new RegionPages(regions), progress, cancel);
+        }
+        finally
+        {
+            foreach (Region? r in regions) r?.Dispose();
+        }
+    }
+
+    /// <summary>The regions of a run, one a worker, through the tier's API.</summary>
+    private readonly struct RegionPages(Region[] regions) : IUsememPages
+    {
+        public void Fill(int worker, long page, ReadOnlySpan<byte> data) => regions[worker].Write(page, data);
+
+        public bool Check(int worker, long page, ReadOnlySpan<byte> expected, LatencyHistogram faults)
+        {
+            // A page found not resident is a fault-in: time the touch until the page is ours.
+            Region r = regions[worker];
+            bool resident = r.IsResident(page);
+            long t0 = resident ? 0 : Stopwatch.GetTimestamp();
+            using ReadOnlyPageLease lease = r.PinReadOnly(page);
+            if (!resident) faults.Record(Stopwatch.GetTimestamp() - t0);
+            return lease.Span.SequenceEqual(expected);
+        }
+    }
+
+    /// <summary>
+    /// The load itself, over <paramref name="target"/>'s page sets (made, and disposed after, by the caller): W workers
+    /// fill their set, then P times visit every page and compare it with what they wrote. A struct target is called
+    /// directly, without an interface dispatch a page.
+    /// </summary>
+    internal static UsememResult RunWorkers<T>(MemoryTier tier, IPageSource source, UsememOptions options, T target,
+        Action<UsememProgress>? progress, CancellationToken cancel)
+        where T : struct, IUsememPages
+    {
         long pages = options.SizePerWorker / PageSize.Bytes;
         long total = pages * options.Workers * (1 + options.Passes);
         long done = 0;
@@ -91,86 +129,69 @@ public static class Usemem
         long fillEndTicks = 0;
         Exception? failure = null;
 
-        var regions = new Region[options.Workers];
         var faultLatency = new LatencyHistogram[options.Workers];
         for (int w = 0; w < options.Workers; w++) faultLatency[w] = new LatencyHistogram();
-        try
-        {
-            for (int w = 0; w < options.Workers; w++) regions[w] = tier.Allocate(options.SizePerWorker, options.Order);
-            CounterSnapshot before = tier.Snapshot();
-            long start = Stopwatch.GetTimestamp();
+        CounterSnapshot before = tier.Snapshot();
+        long start = Stopwatch.GetTimestamp();
 
-            var threads = new Thread[options.Workers];
-            for (int w = 0; w < options.Workers; w++)
+        var threads = new Thread[options.Workers];
+        for (int w = 0; w < options.Workers; w++)
+        {
+            int worker = w;
+            threads[w] = new Thread(() =>
             {
-                int worker = w;
-                threads[w] = new Thread(() =>
+                // Pages this worker touched and found wrong; added to the totals however the worker ends.
+                long touched = 0, bad = 0;
+                try
                 {
-                    // Pages this worker touched and found wrong; added to the totals however the worker ends.
-                    long touched = 0, bad = 0;
-                    try
+                    for (long i = 0; i < pages; i++)
                     {
-                        Region r = regions[worker];
-                        for (long i = 0; i < pages; i++)
+                        target.Fill(worker, i, source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)));
+                        touched++;
+                        if ((i & 1023) == 1023) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
+                    }
+                    Interlocked.Add(ref done, pages & 1023);
+                    if (Interlocked.Decrement(ref filling) == 0) Volatile.Write(ref fillEndTicks, Stopwatch.GetTimestamp());
+
+                    long n = 0;
+                    LatencyHistogram faults = faultLatency[worker];
+                    for (int pass = 0; pass < options.Passes; pass++)
+                    {
+                        foreach (long i in AccessPattern.Visit(options.Access, worker, pages))
                         {
-                            r.Write(i, source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)));
+                            if (!target.Check(worker, i, source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)), faults)) bad++;
                             touched++;
-                            if ((i & 1023) == 1023) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
+                            if ((++n & 1023) == 0) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
                         }
-                        Interlocked.Add(ref done, pages & 1023);
-                        if (Interlocked.Decrement(ref filling) == 0) Volatile.Write(ref fillEndTicks, Stopwatch.GetTimestamp());
-
-                        long n = 0;
-                        LatencyHistogram faults = faultLatency[worker];
-                        for (int pass = 0; pass < options.Passes; pass++)
-                        {
-                            foreach (long i in AccessPattern.Visit(options.Access, worker, pages))
-                            {
-                                // A page found not resident is a fault-in: time the touch until the page is ours.
-                                bool resident = r.IsResident(i);
-                                long t0 = resident ? 0 : Stopwatch.GetTimestamp();
-                                using (ReadOnlyPageLease lease = r.PinReadOnly(i))
-                                {
-                                    if (!resident) faults.Record(Stopwatch.GetTimestamp() - t0);
-                                    if (!lease.Span.SequenceEqual(source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)))) bad++;
-                                }
-                                touched++;
-                                if ((++n & 1023) == 0) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
-                            }
-                        }
-                        Interlocked.Add(ref done, n & 1023);
                     }
-                    catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-                    {
-                        // Interrupted: the worker stops here and its figures so far count.
-                    }
-                    catch (Exception e)
-                    {
-                        Interlocked.CompareExchange(ref failure, e, null);
-                    }
-                    finally
-                    {
-                        Interlocked.Add(ref mismatches, bad);
-                        Interlocked.Add(ref pagesTouched, touched);
-                    }
-                })
-                { IsBackground = true, Name = $"usemem-{w}" };
-                threads[w].Start();
-            }
-
-            JoinWorkers(threads, progress, ref filling, ref done, total);
-            long end = Stopwatch.GetTimestamp();
-            if (failure is not null) throw new UsememFailedException(failure);
-
-            CounterSnapshot after = tier.Snapshot();
-            // W × S × (1 + P) for a whole run; the pages actually touched for an interrupted one.
-            return Result(start, end, fillEndTicks, (double)pagesTouched * PageSize.Bytes, mismatches, after.Since(before), faultLatency,
-                interrupted: cancel.IsCancellationRequested && pagesTouched < total);
+                    Interlocked.Add(ref done, n & 1023);
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                    // Interrupted: the worker stops here and its figures so far count.
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
+                }
+                finally
+                {
+                    Interlocked.Add(ref mismatches, bad);
+                    Interlocked.Add(ref pagesTouched, touched);
+                }
+            })
+            { IsBackground = true, Name = $"usemem-{w}" };
+            threads[w].Start();
         }
-        finally
-        {
-            foreach (Region? r in regions) r?.Dispose();
-        }
+
+        JoinWorkers(threads, progress, ref filling, ref done, total);
+        long end = Stopwatch.GetTimestamp();
+        if (failure is not null) throw new UsememFailedException(failure);
+
+        CounterSnapshot after = tier.Snapshot();
+        // W × S × (1 + P) for a whole run; the pages actually touched for an interrupted one.
+        return Result(start, end, fillEndTicks, (double)pagesTouched * PageSize.Bytes, mismatches, after.Since(before), faultLatency,
+            interrupted: cancel.IsCancellationRequested && pagesTouched < total);
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using BatchSwap.Access;
 using BatchSwap.Memory;
-using BatchSwap.Stats;
 using BatchSwap.Transparent;
 using BatchSwap.Workloads.Metrics;
 using BatchSwap.Workloads.PageSources;
@@ -45,93 +44,40 @@ public static class UsememTransparent
         ArgumentNullException.ThrowIfNull(source);
         options.Validate();
         if (options.Order != 0) throw new ArgumentException("--transparent pages are order 0 (4 KiB); --order must be 0");
-        long pages = options.SizePerWorker / PageSize.Bytes;
-        long total = pages * options.Workers * (1 + options.Passes);
-        long done = 0, mismatches = 0, fillEndTicks = 0, pagesTouched = 0;
-        int filling = options.Workers;
-        Exception? failure = null;
         if (residentBytes <= 0) residentBytes = DefaultResidentBytes(tier);
         long perWorker = Math.Max(residentBytes / options.Workers, 1L << 20);
 
         var maps = new TransparentMapping[options.Workers];
-        var faultLatency = new LatencyHistogram[options.Workers];
-        for (int w = 0; w < options.Workers; w++) faultLatency[w] = new LatencyHistogram();
         try
         {
             for (int w = 0; w < options.Workers; w++)
                 maps[w] = tier.Map(options.SizePerWorker, new TransparentOptions { MaxResidentBytes = perWorker });
-            CounterSnapshot before = tier.Snapshot();
-            long start = Stopwatch.GetTimestamp();
-            var threads = new Thread[options.Workers];
-            for (int w = 0; w < options.Workers; w++)
-            {
-                int worker = w;
-                threads[w] = new Thread(() =>
-                {
-                    // Pages this worker touched and found wrong; added to the totals however the worker ends.
-                    long touched = 0, bad = 0;
-                    try
-                    {
-                        TransparentMapping m = maps[worker];
-                        for (long i = 0; i < pages; i++)
-                        {
-                            source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)).CopyTo(m.AsSpan<byte>(i << PageSize.Shift, PageSize.Bytes));
-                            touched++;
-                            if ((i & 1023) == 1023) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
-                        }
-                        Interlocked.Add(ref done, pages & 1023);
-                        if (Interlocked.Decrement(ref filling) == 0) Volatile.Write(ref fillEndTicks, Stopwatch.GetTimestamp());
-
-                        long n = 0;
-                        LatencyHistogram faults = faultLatency[worker];
-                        for (int pass = 0; pass < options.Passes; pass++)
-                        {
-                            foreach (long i in AccessPattern.Visit(options.Access, worker, pages))
-                            {
-                                // Only this worker touches its mapping: a fault counted during the compare was this page's fault-in.
-                                long f0 = m.MissingFaultCount;
-                                long t0 = Stopwatch.GetTimestamp();
-                                ReadOnlySpan<byte> page = m.AsSpan<byte>(i << PageSize.Shift, PageSize.Bytes);
-                                if (!page.SequenceEqual(source.GetPage(AccessPattern.FillSourcePage(worker, i, source.PageCount)))) bad++;
-                                long t1 = Stopwatch.GetTimestamp();
-                                if (m.MissingFaultCount != f0) faults.Record(t1 - t0);
-                                touched++;
-                                if ((++n & 1023) == 0) { Interlocked.Add(ref done, 1024); cancel.ThrowIfCancellationRequested(); }
-                            }
-                        }
-                        Interlocked.Add(ref done, n & 1023);
-                    }
-                    catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-                    {
-                        // Interrupted: the worker stops here and its figures so far count.
-                    }
-                    catch (Exception e)
-                    {
-                        Interlocked.CompareExchange(ref failure, e, null);
-                    }
-                    finally
-                    {
-                        Interlocked.Add(ref mismatches, bad);
-                        Interlocked.Add(ref pagesTouched, touched);
-                    }
-                })
-                { IsBackground = true, Name = $"usemem-{w}" };
-                threads[w].Start();
-            }
-
-            Usemem.JoinWorkers(threads, progress, ref filling, ref done, total);
-            long end = Stopwatch.GetTimestamp();
-            if (failure is not null) throw new UsememFailedException(failure);
-
-            CounterSnapshot after = tier.Snapshot();
-            if (stats is not null) stats(Sum(maps));
-            // W × S × (1 + P) for a whole run; the pages actually touched for an interrupted one.
-            return Usemem.Result(start, end, fillEndTicks, (double)pagesTouched * PageSize.Bytes, mismatches, after.Since(before), faultLatency,
-                interrupted: cancel.IsCancellationRequested && pagesTouched < total);
+            UsememResult result = Usemem.RunWorkers(tier, source, options, new MappingPages(maps), progress, cancel);
+            stats?.Invoke(Sum(maps));
+            return result;
         }
         finally
         {
             foreach (TransparentMapping? m in maps) m?.Dispose();
+        }
+    }
+
+    /// <summary>The mappings of a run, one a worker, through plain memory: the fill copies into the span, the passes compare spans.</summary>
+    private readonly struct MappingPages(TransparentMapping[] maps) : IUsememPages
+    {
+        public void Fill(int worker, long page, ReadOnlySpan<byte> data) =>
+            data.CopyTo(maps[worker].AsSpan<byte>(page << PageSize.Shift, PageSize.Bytes));
+
+        public bool Check(int worker, long page, ReadOnlySpan<byte> expected, LatencyHistogram faults)
+        {
+            // Only this worker touches its mapping: a fault counted during the compare was this page's fault-in.
+            TransparentMapping m = maps[worker];
+            long f0 = m.MissingFaultCount;
+            long t0 = Stopwatch.GetTimestamp();
+            bool same = m.AsSpan<byte>(page << PageSize.Shift, PageSize.Bytes).SequenceEqual(expected);
+            long t1 = Stopwatch.GetTimestamp();
+            if (m.MissingFaultCount != f0) faults.Record(t1 - t0);
+            return same;
         }
     }
 
