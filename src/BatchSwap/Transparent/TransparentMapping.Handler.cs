@@ -275,16 +275,25 @@ public sealed unsafe partial class TransparentMapping
         int n = _discardCount;
         if (n == 0) return;
         new Span<int>(_discards, n).Sort();
+        if (DiscardRanges(_discardRanges, ToRanges(_discards, n, _mm.Arena.Base, _discardRanges)) != 0) Fatal("MADV_DONTNEED of held frames", Errno, -1);
+        _discardCount = 0;
+    }
+
+    /// <summary>
+    /// Writes into <paramref name="ranges"/> one range for each run of consecutive pages in the sorted
+    /// <paramref name="pages"/>[0..<paramref name="n"/>) of the memory at <paramref name="memory"/>; returns how many.
+    /// </summary>
+    private static int ToRanges(int* pages, int n, byte* memory, Iovec* ranges)
+    {
         int runs = 0;
         for (int i = 0; i < n;)
         {
             int j = i + 1;
-            while (j < n && _discards[j] == _discards[j - 1] + 1) j++;
-            _discardRanges[runs++] = new Iovec { Base = (nint)_mm.Arena.PageAddress(_discards[i]), Length = (nuint)(j - i) << PageSize.Shift };
+            while (j < n && pages[j] == pages[j - 1] + 1) j++;
+            ranges[runs++] = new Iovec { Base = (nint)(memory + ((long)pages[i] << PageSize.Shift)), Length = (nuint)(j - i) << PageSize.Shift };
             i = j;
         }
-        if (DiscardRanges(_discardRanges, runs) != 0) Fatal("MADV_DONTNEED of held frames", Errno, -1);
-        _discardCount = 0;
+        return runs;
     }
 
     /// <summary>A frame for a page never written: charged (reclaiming if the group is at its limit), pinned, off the LRU; its memory is not cleared (it is discarded).</summary>
@@ -348,23 +357,15 @@ public sealed unsafe partial class TransparentMapping
         if (n == 0) return;
         new Span<int>(_victims, n).Sort();
 
-        // Runs of neighbouring pages, all discarded by one vector call. A clean page is write-protected already; the
-        // dirty ones are protected now, one call a run of them: writers wait from here (their write-protect fault is
-        // read after this batch, when the page is gone), so no write is lost between the copy and the discard.
-        int runs = 0;
+        // A clean page is write-protected already; the dirty ones are protected now, one call a run of neighbouring
+        // dirty pages: writers wait from here (their write-protect fault is read after this batch, when the page is
+        // gone), so no write is lost between the copy and the discard.
         for (int i = 0; i < n;)
         {
+            if ((_state[_victims[i]] & Dirty) == 0) { i++; continue; }
             int j = i + 1;
-            while (j < n && _victims[j] == _victims[j - 1] + 1) j++;
-            for (int d = i; d < j;)
-            {
-                if ((_state[_victims[d]] & Dirty) == 0) { d++; continue; }
-                int e = d + 1;
-                while (e < j && (_state[_victims[e]] & Dirty) != 0) e++;
-                WriteProtect(_victims[d], e - d, protect: true);
-                d = e;
-            }
-            _evictRanges[runs++] = new Iovec { Base = (nint)(_base + ((long)_victims[i] << PageSize.Shift)), Length = (nuint)(j - i) << PageSize.Shift };
+            while (j < n && _victims[j] == _victims[j - 1] + 1 && (_state[_victims[j]] & Dirty) != 0) j++;
+            WriteProtect(_victims[i], j - i, protect: true);
             i = j;
         }
         for (int k = 0; k < n; k++)
@@ -372,7 +373,7 @@ public sealed unsafe partial class TransparentMapping
             long page = _victims[k];
             Memcpy(_mm.Arena.PageAddress((int)(uint)_state[page]), _base + (page << PageSize.Shift), PageSize.Bytes);
         }
-        if (DiscardRanges(_evictRanges, runs) != 0) Fatal("MADV_DONTNEED of evicted pages", Errno, _victims[0]);
+        if (DiscardRanges(_evictRanges, ToRanges(_victims, n, _base, _evictRanges)) != 0) Fatal("MADV_DONTNEED of evicted pages", Errno, _victims[0]);
         for (int k = 0; k < n; k++)
         {
             long page = _victims[k];
