@@ -127,9 +127,35 @@ internal sealed unsafe class Reclaimer
         ReclaimScratch s = t_scratch ??= new ReclaimScratch();
         int reclaimed = s.Writeback.Count > 0 ? Reap(s.Writeback, wait: false) : 0;
         int n = Isolate(lruvec, s.Isolated, direct, ref scanned);
-        if (n > 0) reclaimed += ShrinkFolioList(lruvec, s.Isolated.AsSpan(0, n), s, direct);
+        if (n > 0)
+        {
+            GroupBySpace(s.Isolated.AsSpan(0, n));
+            reclaimed += ShrinkFolioList(lruvec, s.Isolated.AsSpan(0, n), s, direct);
+        }
         if (direct || _gate.IsClosed) reclaimed += Reap(s.Writeback, wait: true);
         return reclaimed;
+    }
+
+    /// <summary>
+    /// Orders an isolated list by address space, keeping LRU order within each (a stable insertion sort: the list is
+    /// at most <see cref="SwapClusterMax"/> folios). Each space allocates its slots on its own stream, so its folios
+    /// then take consecutive slots and a flush writes each space's pages as one run, where folios of regions filled at
+    /// the same time would otherwise alternate and break every run.
+    /// </summary>
+    private void GroupBySpace(Span<int> folios)
+    {
+        for (int i = 1; i < folios.Length; i++)
+        {
+            int head = folios[i];
+            int owner = _arena.Frame(head).Owner;
+            int j = i - 1;
+            while (j >= 0 && _arena.Frame(folios[j]).Owner > owner)
+            {
+                folios[j + 1] = folios[j];
+                j--;
+            }
+            folios[j + 1] = head;
+        }
     }
 
     /// <summary>Waits for this thread's writes in flight and finishes their folios (kswapd, before it sleeps). Returns pages reclaimed.</summary>
@@ -231,7 +257,7 @@ internal sealed unsafe class Reclaimer
                 if (ReclaimClean(lruvec, head, direct, out type, out offset)) { reclaimed++; continue; }
             }
             // Give it swap slots; none free: keep it.
-            if (offset < 0 && !TryAllocateSwap(f.Order, node, firstDevice, out type, out offset))
+            if (offset < 0 && !TryAllocateSwap(f.Order, node, firstDevice, f.Owner, out type, out offset))
             {
                 _counters.Add(Counter.SwapFull);
                 _arena.Unfreeze(head);
@@ -447,8 +473,11 @@ internal sealed unsafe class Reclaimer
         region.ExitUse();
     }
 
-    /// <summary>Slots on the highest-priority device that has them; equal priorities take turns per shrink call.</summary>
-    private bool TryAllocateSwap(int order, int node, int rotor, out int type, out int offset)
+    /// <summary>
+    /// Slots on the highest-priority device that has them; equal priorities take turns per shrink call. Each address
+    /// space allocates on its own stream (<see cref="SwapDevice.Streams"/>), so its folios lie in slot order.
+    /// </summary>
+    private bool TryAllocateSwap(int order, int node, int rotor, int space, out int type, out int offset)
     {
         SwapDevice[] devs = _byPriority;
         for (int i = 0; i < devs.Length; i++)
@@ -460,7 +489,7 @@ internal sealed unsafe class Reclaimer
             for (int k = 0; k < samePriority; k++)
             {
                 SwapDevice d = devs[i + (rotor + k) % samePriority];
-                if (d.TryAllocate(order, node, out offset)) { type = d.Type; return true; }
+                if (d.TryAllocate(order, node, out offset, stream: space)) { type = d.Type; return true; }
             }
             i += samePriority - 1;
         }

@@ -60,6 +60,8 @@ public enum Counter
     SwapRaHit,
     /// <summary>Readahead pages that reclaim found unused (swap_ra_miss).</summary>
     SwapRaMiss,
+    /// <summary>Slots read only to join two runs of a swap-in into one transfer, their contents dropped (swap_read_gap_pages).</summary>
+    SwapReadGapPages,
 
     // ---- zswap debugfs ----
     /// <summary>Entries written back to the swap device by the zswap shrinker (written_back_pages).</summary>

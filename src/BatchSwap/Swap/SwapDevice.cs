@@ -44,8 +44,11 @@ internal sealed unsafe class SwapDevice : IDisposable
     private readonly Queue<int> _partial = new();
     // Whether a cluster is in _partial.
     private readonly bool[] _inPartial;
-    // The cluster being filled, and the next free offset in it.
-    private int _current = -1, _currentNext;
+    // The cluster each allocation stream is filling (-1: none), and the next free offset in it.
+    private readonly int[] _current = [.. Enumerable.Repeat(-1, Streams)];
+    private readonly int[] _currentNext = new int[Streams];
+    // Whether a cluster is some stream's current one (read without the lock by Free).
+    private readonly bool[] _isCurrent;
     // Used slots on the device.
     private long _usedSlots;
 
@@ -75,6 +78,7 @@ internal sealed unsafe class SwapDevice : IDisposable
         _clusterMeta = new int[clusters * 3];
         Array.Fill(_clusterMeta, -1);
         _inPartial = new bool[clusters];
+        _isCurrent = new bool[clusters];
         _freeClusters = new int[clusters];
         for (int c = 0; c < clusters; c++) _freeClusters[c] = clusters - 1 - c;
         _freeClusterCount = clusters;
@@ -160,30 +164,42 @@ internal sealed unsafe class SwapDevice : IDisposable
     // ---------------------------------------------------------------- allocation
 
     /// <summary>
-    /// Allocates 2^order contiguous, aligned slots. Returns false when the device is full or its slot
-    /// table could not be given memory. Slots come back Used and Locked by the caller.
+    /// Allocation streams: each fills a cluster of its own, as the kernel's per-CPU swap clusters do. Reclaim allocates
+    /// on the stream of the folio's address space, so that one region's folios, reclaimed in LRU order, take
+    /// consecutive slots even while other regions are reclaimed in between: a sequential region then reads back in
+    /// long runs instead of runs of one or two slots. Spaces share a stream modulo this count.
     /// </summary>
-    public bool TryAllocate(int order, int node, out int offset)
+    public const int Streams = 16;
+
+    /// <summary>
+    /// Allocates 2^order contiguous, aligned slots, from the cluster of allocation stream <paramref name="stream"/>
+    /// (any int; see <see cref="Streams"/>). Returns false when the device is full or its slot table could not be given
+    /// memory. Slots come back Used and Locked by the caller.
+    /// </summary>
+    public bool TryAllocate(int order, int node, out int offset, int stream = 0)
     {
         int n = 1 << order;
+        int st = (int)((uint)stream % Streams);
         lock (_lock)
         {
-            if (_current >= 0)
+            int cur = _current[st];
+            if (cur >= 0)
             {
-                int start = (_currentNext + n - 1) & ~(n - 1);
-                if (start + n <= ClusterSlots && RunIsFree(_current, start, n))
+                int start = (_currentNext[st] + n - 1) & ~(n - 1);
+                if (start + n <= ClusterSlots && RunIsFree(cur, start, n))
                 {
-                    _currentNext = start + n;
-                    return Take(_current, start, n, out offset);
+                    _currentNext[st] = start + n;
+                    return Take(cur, start, n, out offset);
                 }
-                RetireCurrent();
+                RetireCurrent(st);
             }
             while (_freeClusterCount > 0)
             {
                 int c = _freeClusters[--_freeClusterCount];
                 if (!SetUpCluster(c, node)) { _freeClusters[_freeClusterCount++] = c; break; }
-                Volatile.Write(ref _current, c);
-                _currentNext = n;
+                _current[st] = c;
+                Volatile.Write(ref _isCurrent[c], true);
+                _currentNext[st] = n;
                 return Take(c, 0, n, out offset);
             }
             // Scan clusters that have free slots.
@@ -202,15 +218,24 @@ internal sealed unsafe class SwapDevice : IDisposable
                     }
                 }
             }
+            // Last: the free slots of other streams' current clusters (a nearly full device).
+            for (int k = 0; k < Streams; k++)
+            {
+                int c = _current[k];
+                if (c < 0 || k == st) continue;
+                for (int start = 0; start + n <= ClusterSlots; start += n)
+                    if (RunIsFree(c, start, n)) return Take(c, start, n, out offset);
+            }
             offset = -1;
             return false;
         }
     }
 
-    private void RetireCurrent()
+    private void RetireCurrent(int stream)
     {
-        int c = _current;
-        Volatile.Write(ref _current, -1);
+        int c = _current[stream];
+        _current[stream] = -1;
+        Volatile.Write(ref _isCurrent[c], false);
         Interlocked.MemoryBarrier(); // against Free: see it there
         if (Volatile.Read(ref _clusterUsed[c]) < ClusterSlots && !_inPartial[c]) { _partial.Enqueue(c); _inPartial[c] = true; }
     }
@@ -282,13 +307,13 @@ internal sealed unsafe class SwapDevice : IDisposable
             Volatile.Write(ref Info(s), 0);
         }
         Interlocked.Add(ref _usedSlots, -count);
-        // A full fence: the allocator, which clears _current or _inPartial before it looks at the slots, either
+        // A full fence: the allocator, which clears _isCurrent or _inPartial before it looks at the slots, either
         // sees the slots free or we see its change below (and put the cluster on the partial list ourselves).
         int left = Interlocked.Add(ref _clusterUsed[c], -count);
-        if (c == Volatile.Read(ref _current) || (left > 0 && Volatile.Read(ref _inPartial[c]))) return;
+        if (Volatile.Read(ref _isCurrent[c]) || (left > 0 && Volatile.Read(ref _inPartial[c]))) return;
         lock (_lock)
         {
-            if (c == _current) return;
+            if (_isCurrent[c]) return;
             if (Volatile.Read(ref _clusterUsed[c]) == 0)
             {
                 if (_clusterMeta[c * 3] >= 0) ReleaseCluster(c);

@@ -58,7 +58,7 @@ internal static unsafe partial class VectoredIo
 
     private static bool TransferNative(SafeFileHandle file, ReadOnlySpan<nint> pages, long fileOffset, bool write)
     {
-        const int MaxIov = 64;
+        const int MaxIov = 128;
         IoVec* iov = stackalloc IoVec[MaxIov];
         bool added = false;
         try

@@ -29,9 +29,10 @@ public sealed class ReadaheadWindowTests
             Engines = 1,
             BackgroundReclaim = false,
             ZswapShrinkWorker = false,
+            Tunables = new Dictionary<string, string> { ["vm.page-cluster"] = "3" },
         });
         int max = 1 << tier.Tunables.PageCluster;
-        Assert.Equal(8, max); // vm.page-cluster = 3
+        Assert.Equal(8, max);
         using Region r = tier.Allocate(8L << 20);
         Span<byte> page = stackalloc byte[4096];
         for (long i = 0; i < r.PageCount; i++)

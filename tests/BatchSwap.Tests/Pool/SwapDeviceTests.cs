@@ -102,4 +102,38 @@ public sealed class SwapDeviceTests
         Assert.Equal(freed, again);
         Assert.Equal(dev.SlotCount, dev.UsedSlots);
     }
+
+    [Fact]
+    public void EachAllocationStreamFillsAClusterOfItsOwn()
+    {
+        using var arena = new PageArena(8L << 20, 1);
+        using var dev = new SwapDevice(0, 0, 4 * SwapDevice.ClusterSlots, new MemorySwapBackend(4 * SwapDevice.ClusterSlots), arena);
+        var a = new List<int>();
+        var b = new List<int>();
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.True(dev.TryAllocate(0, 0, out int sa, stream: 1));
+            a.Add(sa);
+            Assert.True(dev.TryAllocate(0, 0, out int sb, stream: 2));
+            b.Add(sb);
+        }
+        Assert.Equal(Enumerable.Range(a[0], 100), a);
+        Assert.Equal(Enumerable.Range(b[0], 100), b);
+        Assert.NotEqual(a[0] / SwapDevice.ClusterSlots, b[0] / SwapDevice.ClusterSlots);
+        // Streams that are the same modulo the stream count share a cluster.
+        Assert.True(dev.TryAllocate(0, 0, out int again, stream: 1 + SwapDevice.Streams));
+        Assert.Equal(a[^1] + 1, again);
+    }
+
+    [Fact]
+    public void AStreamTakesTheFreeSlotsOfAnotherStreamsClusterWhenNothingElseIsLeft()
+    {
+        using var arena = new PageArena(8L << 20, 1);
+        using var dev = new SwapDevice(0, 0, 2 * SwapDevice.ClusterSlots, new MemorySwapBackend(2 * SwapDevice.ClusterSlots), arena);
+        Assert.True(dev.TryAllocate(0, 0, out _, stream: 1)); // stream 1's cluster, nearly empty
+        var taken = new HashSet<int>();
+        while (dev.TryAllocate(0, 0, out int s, stream: 2)) Assert.True(taken.Add(s));
+        Assert.Equal(dev.SlotCount - 1, taken.Count);
+        Assert.Equal(dev.SlotCount, dev.UsedSlots);
+    }
 }

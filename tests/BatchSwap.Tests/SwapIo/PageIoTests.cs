@@ -167,9 +167,70 @@ public sealed unsafe class PageIoTests : IDisposable
     }
 
     /// <summary>Counts what reaches the backend underneath.</summary>
+    /// <summary>Writes pages to slots 0..19 of a new device over <paramref name="backend"/>, then reads slots 0, 1, 3, 4, 9 and 19.</summary>
+    private LoadRequest[] ReadWithGaps(CountingBackend backend, Counters counters, out int[] frames)
+    {
+        var dev = new SwapDevice(0, 0, Slots, backend, _arena);
+        var io = new PageIo([dev], _arena, counters, () => true);
+        int[] slots = new int[20];
+        for (int i = 0; i < slots.Length; i++) Assert.True(dev.TryAllocate(0, 0, out slots[i]));
+        Assert.Equal(Enumerable.Range(slots[0], 20), slots);
+        nint[] pages = slots.Select(s => (nint)_arena.PageAddress(Frame(100 + s))).ToArray();
+        var ok = new bool[20];
+        io.WritePages(new int[20], slots, pages, ok);
+        Assert.All(ok, Assert.True);
+        // The layer above publishes the slots' info words (on disk, with the page's checksum); here by hand.
+        for (int i = 0; i < slots.Length; i++)
+            dev.SetInfo(slots[i], PageIo.OnDiskInfo(0, PageWork.Checksum((byte*)pages[i])));
+
+        int[] wanted = [0, 1, 3, 4, 9, 19];
+        frames = wanted.Select(_ => Frame(7)).ToArray();
+        var reqs = new LoadRequest[wanted.Length];
+        for (int i = 0; i < wanted.Length; i++)
+        {
+            int slot = slots[wanted[i]];
+            reqs[i] = new LoadRequest { Type = 0, Slot = slot, Info = dev.Info(slot), Frame = _arena.PageAddress(frames[i]) };
+        }
+        backend.Runs = 0;
+        io.Read(reqs);
+        for (int i = 0; i < wanted.Length; i++)
+        {
+            Assert.Equal(LoadResult.Ok, reqs[i].Result);
+            var want = new byte[4096];
+            TestPages.Fill(want, 100 + slots[wanted[i]], 0);
+            Assert.True(want.AsSpan().SequenceEqual(_arena.Page(frames[i])), $"slot {slots[wanted[i]]} read back wrong");
+        }
+        return reqs;
+    }
+
+    [Fact]
+    public void AReadJoinsRunsAcrossShortGapsAndKeepsOnlyTheSlotsAskedFor()
+    {
+        var counters = new Counters();
+        var backend = new CountingBackend(new MemorySwapBackend(Slots)) { ReadsAcrossGaps = true };
+        ReadWithGaps(backend, counters, out _);
+        // 0..9 in one run (gaps of 1 and 4 slots read and dropped), 19 alone: 9 slots past 9 is over MaxGapPages.
+        Assert.Equal(2, backend.Runs);
+        Assert.Equal(5, counters.Read(Counter.SwapReadGapPages));
+        Assert.Equal(6, counters.Read(Counter.Pswpin));
+        Assert.True(19 - 9 - 1 > PageIo.MaxGapPages);
+    }
+
+    [Fact]
+    public void ABackendThatMovesOnlyWhatItIsAskedForGetsNoGapSlots()
+    {
+        var counters = new Counters();
+        var backend = new CountingBackend(new MemorySwapBackend(Slots));
+        ReadWithGaps(backend, counters, out _);
+        Assert.Equal(4, backend.Runs); // 0-1, 3-4, 9, 19
+        Assert.Equal(0, counters.Read(Counter.SwapReadGapPages));
+        Assert.Equal(6, counters.Read(Counter.Pswpin));
+    }
+
     private sealed class CountingBackend(ISwapBackend inner) : ISwapBackend
     {
         public int Submits, Runs;
+        public bool ReadsAcrossGaps { get; init; }
         public string Description => inner.Description;
         public bool DirectIo => inner.DirectIo;
         public bool Reserve(int firstSlot, int count) => inner.Reserve(firstSlot, count);

@@ -35,6 +35,9 @@ internal sealed unsafe class FaultInjectingBackend : ISwapBackend, ISwapIoInterc
     public bool StoresCompressed => _inner.StoresCompressed;
 
     /// <inheritdoc/>
+    public bool ReadsAcrossGaps => _inner.ReadsAcrossGaps;
+
+    /// <inheritdoc/>
     public bool Reserve(int firstSlot, int count) => _faults.BeforeAllocate() && _inner.Reserve(firstSlot, count);
 
     /// <inheritdoc/>

@@ -89,6 +89,10 @@ internal sealed unsafe class FileSwapBackend : ISwapBackend, IRunTransfer
     /// <inheritdoc/>
     public bool DirectIo { get; }
 
+    /// <inheritdoc/>
+    /// <remarks>A slot below a written one is inside the file: its cluster was allocated (or the file grew past it).</remarks>
+    public bool ReadsAcrossGaps => true;
+
     /// <summary>Why direct I/O was asked for and not had (null when it was had, or not asked for).</summary>
     public string? FallbackReason { get; }
 

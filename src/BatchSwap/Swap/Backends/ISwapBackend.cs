@@ -41,4 +41,11 @@ internal interface ISwapBackend : IDisposable
     /// the wire; a file backend moves whole aligned pages only.
     /// </summary>
     bool StoresCompressed => false;
+
+    /// <summary>
+    /// Whether a read may take slots the caller did not ask for, whose contents it discards, to join two runs into one
+    /// transfer: true where every slot below a written one reads without error and one larger transfer costs less than
+    /// two (a local file). A remote store moves only the keys it is asked for.
+    /// </summary>
+    bool ReadsAcrossGaps => false;
 }
