@@ -273,6 +273,7 @@ internal sealed unsafe class Reclaimer
         }
 
         if (plug.Count > 0) reclaimed += Flush(scratch, lruvec, FlushReason.EndOfList, direct);
+        SubmitOpenWrite(scratch);
         return reclaimed;
     }
 
@@ -305,15 +306,7 @@ internal sealed unsafe class Reclaimer
         }
         if (plug.Measured) MeasureStore(plug, batch, reason, storeNs);
 
-        PendingWrite? write = scratch.Writeback.Count == scratch.Writeback.Capacity ? null : scratch.Writeback.Next();
-        if (write is null && HasRejected(batch))
-        {
-            // Every in-flight slot of this thread is taken: wait for the oldest, then use its slot.
-            reclaimed += Reap(scratch.Writeback, wait: true, oldestOnly: true);
-            write = scratch.Writeback.Next();
-        }
-        if (write is not null && _pageIo.SubmitFolioWrites(batch, group.Id, group.WritebackEnabled, write.Io))
-            scratch.Writeback.Push(write, batch, lruvec, direct);
+        reclaimed += PlugWrites(scratch, batch, lruvec, group, direct);
         RememberIncompressible(batch, group);
 
         reclaimed += FinishBatch(lruvec, batch, direct);
@@ -334,10 +327,53 @@ internal sealed unsafe class Reclaimer
         AutoBatchSize.Observe(plug.BatchSize, pages, storeNs);
     }
 
-    private static bool HasRejected(Span<PageoutFolio> batch)
+    /// <summary>
+    /// The block plug: the folios zswap rejected join this thread's open write, which gathers the rejects of several
+    /// flushes of one list (as the kernel's blk_plug around shrink_folio_list merges their bios), so that a small batch
+    /// size does not also mean small writes. The write is submitted when it holds <see cref="SwapClusterMax"/> folios,
+    /// before a batch of another device, and when the list ends (<see cref="SubmitOpenWrite"/>). A group that may not
+    /// write back keeps them. Returns pages reclaimed by finishing older writes to make room.
+    /// </summary>
+    private int PlugWrites(ReclaimScratch s, Span<PageoutFolio> batch, LruVec lruvec, MemoryGroup group, bool direct)
     {
-        foreach (ref PageoutFolio f in batch) if (f.Outcome == PageoutOutcome.Rejected) return true;
-        return false;
+        int rejected = 0;
+        foreach (ref PageoutFolio f in batch) if (f.Outcome == PageoutOutcome.Rejected) rejected++;
+        if (rejected == 0) return 0;
+        if (!group.WritebackEnabled)
+        {
+            foreach (ref PageoutFolio f in batch) if (f.Outcome == PageoutOutcome.Rejected) f.Outcome = PageoutOutcome.Kept;
+            return 0;
+        }
+        int reclaimed = 0;
+        PendingWrite write = s.Writeback.Next();
+        if (s.WriteOpen && (write.Count + rejected > write.Folios.Length || write.Io.DeviceType != batch[0].SwapType))
+        {
+            SubmitOpenWrite(s);
+            write = s.Writeback.Next();
+        }
+        if (!s.WriteOpen)
+        {
+            // Every in-flight slot of this thread is taken: wait for the oldest, then use its slot.
+            if (s.Writeback.Count == s.Writeback.Capacity) reclaimed += Reap(s.Writeback, wait: true, oldestOnly: true);
+            write = s.Writeback.Next();
+            write.Count = 0;
+            write.Lruvec = lruvec;
+            write.Direct = direct;
+        }
+        _pageIo.AddFolioWrites(batch, group.Id, writebackEnabled: true, write.Io, ref s.WriteOpen);
+        foreach (ref PageoutFolio f in batch)
+            if (f.Outcome == PageoutOutcome.Writeback) write.Folios[write.Count++] = f;
+        if (write.Count >= SwapClusterMax) SubmitOpenWrite(s);
+        return reclaimed;
+    }
+
+    /// <summary>Submits this thread's open write (<see cref="PlugWrites"/>), if any, and queues it in flight.</summary>
+    private void SubmitOpenWrite(ReclaimScratch s)
+    {
+        if (!s.WriteOpen) return;
+        _pageIo.SubmitWrites(s.Writeback.Next().Io);
+        s.Writeback.Commit();
+        s.WriteOpen = false;
     }
 
     /// <summary>
@@ -506,16 +542,18 @@ internal sealed unsafe class Reclaimer
         public readonly ReclaimPlug Plug = new();
         /// <summary>This thread's folio writes in flight.</summary>
         public readonly WritebackQueue Writeback = new(MaxWritesInFlight);
+        /// <summary>Whether <see cref="WritebackQueue.Next"/> is a write being gathered, not yet submitted (<see cref="PlugWrites"/>).</summary>
+        public bool WriteOpen;
     }
 
-    /// <summary>Plug flushes whose writes one reclaiming thread keeps in flight at once.</summary>
+    /// <summary>Writes one reclaiming thread keeps in flight at once.</summary>
     private const int MaxWritesInFlight = 4;
 
-    /// <summary>The folios of one flush under writeback, and their write.</summary>
+    /// <summary>The folios of one write (the rejects of one or more flushes of a list) under writeback, and their write.</summary>
     private sealed class PendingWrite
     {
-        /// <summary>The flushed batch's folios under writeback.</summary>
-        public readonly PageoutFolio[] Folios = new PageoutFolio[TunableSet.MaxCompressBatchSize];
+        /// <summary>The folios under writeback.</summary>
+        public readonly PageoutFolio[] Folios = new PageoutFolio[SwapClusterMax];
         /// <summary>Folios in <see cref="Folios"/>.</summary>
         public int Count;
         /// <summary>The write.</summary>
@@ -544,20 +582,11 @@ internal sealed unsafe class Reclaimer
         public int Capacity => _ring.Length;
         /// <summary>The oldest write in flight.</summary>
         public PendingWrite Oldest => _ring[_head];
-        /// <summary>The free entry the next <see cref="Push"/> takes (the queue must not be full).</summary>
+        /// <summary>The free entry the next <see cref="Commit"/> takes (the queue must not be full).</summary>
         public PendingWrite Next() => _ring[(_head + Count) % _ring.Length];
 
-        /// <summary>Queues <paramref name="write"/> (from <see cref="Next"/>) with a copy of the batch's folios under writeback.</summary>
-        public void Push(PendingWrite write, Span<PageoutFolio> batch, LruVec lruvec, bool direct)
-        {
-            int n = 0;
-            foreach (ref PageoutFolio f in batch)
-                if (f.Outcome == PageoutOutcome.Writeback) write.Folios[n++] = f;
-            write.Count = n;
-            write.Lruvec = lruvec;
-            write.Direct = direct;
-            Count++;
-        }
+        /// <summary>Queues the entry <see cref="Next"/> gives, filled and submitted, as in flight.</summary>
+        public void Commit() => Count++;
 
         /// <summary>Drops the oldest write (finished).</summary>
         public void PopOldest()

@@ -84,15 +84,34 @@ internal sealed unsafe class PageIo
     /// </summary>
     public bool SubmitFolioWrites(Span<PageoutFolio> folios, int groupId, bool writebackEnabled, SwapIoBatch io)
     {
-        int type = -1;
+        bool open = false;
+        if (AddFolioWrites(folios, groupId, writebackEnabled, io, ref open) == 0) return false;
+        SubmitWrites(io);
+        return true;
+    }
+
+    /// <summary>
+    /// Adds the pages of the folios zswap rejected to a write not yet submitted (the block plug: reclaim gathers the
+    /// writes of several flushes into one, as the kernel's blk_plug around shrink_folio_list merges their bios). The
+    /// first call on a batch opens it (<paramref name="open"/> false: it is reset for the folios' device). Each such
+    /// folio becomes <see cref="PageoutOutcome.Writeback"/>, or <see cref="PageoutOutcome.Kept"/> when the group does
+    /// not allow writeback. Returns the folios added; submit with <see cref="SubmitWrites"/>.
+    /// </summary>
+    public int AddFolioWrites(Span<PageoutFolio> folios, int groupId, bool writebackEnabled, SwapIoBatch io, ref bool open)
+    {
+        int added = 0;
         for (int i = 0; i < folios.Length; i++)
         {
             ref PageoutFolio f = ref folios[i];
             if (f.Outcome != PageoutOutcome.Rejected) continue;
             if (!writebackEnabled) { f.Outcome = PageoutOutcome.Kept; continue; }
-            if (type < 0) io.Reset(SwapIoKind.Write, type = f.SwapType);
-            System.Diagnostics.Debug.Assert(f.SwapType == type, "a pageout batch spans swap devices");
-            SwapDevice dev = _devices[type];
+            if (!open)
+            {
+                io.Reset(SwapIoKind.Write, f.SwapType);
+                open = true;
+            }
+            System.Diagnostics.Debug.Assert(f.SwapType == io.DeviceType, "a write spans swap devices");
+            SwapDevice dev = _devices[f.SwapType];
             for (int p = 0; p < 1 << f.Order; p++)
             {
                 byte* page = _arena.PageAddress(f.Head + p);
@@ -103,11 +122,13 @@ internal sealed unsafe class PageIo
                 Append(io, slot, (nint)page);
             }
             f.Outcome = PageoutOutcome.Writeback;
+            added++;
         }
-        if (type < 0) return false;
-        Submit(io);
-        return true;
+        return added;
     }
+
+    /// <summary>Submits a write gathered by <see cref="AddFolioWrites"/>; call <see cref="FinishFolioWrites"/> once it is complete.</summary>
+    public void SubmitWrites(SwapIoBatch io) => Submit(io);
 
     /// <summary>
     /// Ends the writes of <see cref="SubmitFolioWrites"/> (the batch is complete): each folio under writeback whose

@@ -71,6 +71,24 @@ public sealed unsafe class ReclaimerSeamTests
     }
 
     [Fact]
+    public void AtBatchSizeOneTheRejectsOfAListGoToTheDeviceAsOneWrite()
+    {
+        using var parts = new TierParts();
+        parts.Tunables.ZswapEnabled = false; // every folio is for the swap device
+        parts.Tunables.CompressBatchSize = 1;
+        MemoryGroup group = parts.Groups.Create("g", 8L << 20);
+        AddressSpace space = parts.Populate(group, 64, Seed);
+
+        long scanned = 0;
+        Assert.Equal(32, parts.Reclaimer.ShrinkLruvec(group.Lruvecs[0], direct: true, ref scanned));
+        Assert.Equal(32, parts[Counter.ReclaimBatches]); // 32 flushes of one folio each
+        Assert.Equal(32, parts[Counter.Pswpout]);
+        // The block plug gathered the 32 rejects of the list into one write of one run (32 consecutive slots).
+        Assert.Equal(1, ((Swap.Backends.MemorySwapBackend)parts.Devices[0].Backend).Transfers);
+        AssertReadBack(parts, SwappedOut(space));
+    }
+
+    [Fact]
     public void AGroupThatMayNotWriteBackKeepsWhatZswapRejectsWhileAnotherWritesItOut()
     {
         using var parts = new TierParts();
