@@ -18,27 +18,28 @@ internal sealed unsafe partial class ZswapCache
     /// Stores the folios of a flushed plug: every page is compressed on the engines; each folio whose pages
     /// all found a place is <see cref="PageoutOutcome.Stored"/>, the others <see cref="PageoutOutcome.Rejected"/>
     /// (with their partial entries undone). The folios are frozen and still mapped; their slots are allocated.
-    /// Returns the nanoseconds spent compressing and storing (<see cref="Counter.ZswapStoreNs"/>; not the writeback or
-    /// compaction that may follow), or -1 when the batch was rejected without being compressed (zswap off, pool full).
+    /// Returns the nanoseconds the call took — compressing and storing (<see cref="Counter.ZswapStoreNs"/>) and the
+    /// writeback and compaction that each store runs after it, work every batch pays whatever its size — or -1 when the
+    /// batch was rejected without being compressed (zswap off, pool full).
     /// </summary>
     public long StoreBatch(Span<PageoutFolio> folios, int node, MemoryGroup group)
     {
         long t0 = Stopwatch.GetTimestamp();
         bool compressed = StoreBatchCore(folios, node, group);
-        long storeNs = (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds;
-        _counters.Add(Counter.ZswapStoreNs, storeNs);
+        long t1 = Stopwatch.GetTimestamp();
+        _counters.Add(Counter.ZswapStoreNs, (long)Stopwatch.GetElapsedTime(t0, t1).TotalNanoseconds);
         if (_tunables.ShrinkerEnabled || (_poolFull && _shrinkWorker is null))
         {
-            t0 = Stopwatch.GetTimestamp();
+            long w0 = Stopwatch.GetTimestamp();
             ShrinkToThreshold();
-            _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds);
+            _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(w0).TotalNanoseconds);
         }
         else if (_poolFull)
         {
             WakeShrinkWorker();
         }
         MaybeCompact();
-        return compressed ? storeNs : -1;
+        return compressed ? (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds : -1;
     }
 
     /// <summary>The store itself; false when it rejected the batch without compressing it.</summary>
