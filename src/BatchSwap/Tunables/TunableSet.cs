@@ -29,9 +29,10 @@ public sealed class TunableSet
     public const int DefaultCompressBatchSize = 32;
 
     /// <summary>
-    /// Whether vm.compress-batchsize is automatic unless set. It is not yet: in the session-4 sweeps (seq and rand, 1 and
-    /// 2 workers, lz4 and deflate) automatic came within 5 % of the best fixed size in only 3 of 8 cases (0.87–1.15 of
-    /// fixed 32), so the seed's 32 stays the default and <c>auto</c> is the user's choice.
+    /// Whether vm.compress-batchsize is automatic unless set. It is not: automatic comes within 5 % of the best fixed
+    /// size in 7 of 8 cases (seq and rand, 1 and 2 workers, lz4 and deflate; README), but on the default disk-bound
+    /// run it drifts below 32 and gives 0.94× of it, so the seed's 32 stays the default and <c>auto</c> is the user's
+    /// choice.
     /// </summary>
     public const bool DefaultCompressBatchSizeAuto = false;
 
