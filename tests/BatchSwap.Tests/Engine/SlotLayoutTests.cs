@@ -1,4 +1,5 @@
 using BatchSwap.Access;
+using BatchSwap.Stats;
 using BatchSwap.Tests.Integrity;
 
 namespace BatchSwap.Tests.Engine;
@@ -45,5 +46,18 @@ public sealed class SlotLayoutTests
             // Without a stream per space the regions would alternate every isolated list (32 folios), or slot by slot.
             Assert.True(inOrder > pairs * 98 / 100, $"{inOrder} of {pairs} neighbouring pages lie in consecutive slots");
         }
+
+        // Read back in order: readahead windows come off the swap file in long runs, and every page is what was written.
+        Span<byte> want = stackalloc byte[4096];
+        foreach ((Region r, int seed) in new[] { (a, 1), (b, 2) })
+        {
+            for (long i = 0; i < r.PageCount; i++)
+            {
+                TestPages.Fill(want, i, seed);
+                r.Read(i, page);
+                Assert.True(want.SequenceEqual(page), $"page {i} of region {seed} read back wrong");
+            }
+        }
+        Assert.True(tier.Snapshot()[Counter.SwapRa] > 0, "no readahead");
     }
 }

@@ -170,7 +170,7 @@ public sealed unsafe class PageIoTests : IDisposable
     /// <summary>Writes pages to slots 0..19 of a new device over <paramref name="backend"/>, then reads slots 0, 1, 3, 4, 9 and 19.</summary>
     private LoadRequest[] ReadWithGaps(CountingBackend backend, Counters counters, out int[] frames)
     {
-        var dev = new SwapDevice(0, 0, Slots, backend, _arena);
+        using var dev = new SwapDevice(0, 0, Slots, backend, _arena);
         var io = new PageIo([dev], _arena, counters, () => true);
         int[] slots = new int[20];
         for (int i = 0; i < slots.Length; i++) Assert.True(dev.TryAllocate(0, 0, out slots[i]));
@@ -214,6 +214,26 @@ public sealed unsafe class PageIoTests : IDisposable
         Assert.Equal(5, counters.Read(Counter.SwapReadGapPages));
         Assert.Equal(6, counters.Read(Counter.Pswpin));
         Assert.True(19 - 9 - 1 > PageIo.MaxGapPages);
+    }
+
+    [Fact]
+    public void OnASwapFileWithDirectIoAReadJoinsRunsAcrossGaps()
+    {
+        string dir = Directory.CreateTempSubdirectory("batchswap-gaps-").FullName;
+        try
+        {
+            using var workers = new SwapIoWorkers(2);
+            var file = new FileSwapBackend(null, dir, Slots, SwapFileMode.Direct, workers);
+            Assert.True(file.ReadsAcrossGaps);
+            var counters = new Counters();
+            ReadWithGaps(new CountingBackend(file) { ReadsAcrossGaps = true }, counters, out _);
+            Assert.Equal(5, counters.Read(Counter.SwapReadGapPages));
+            Assert.Equal(6, counters.Read(Counter.Pswpin));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]
