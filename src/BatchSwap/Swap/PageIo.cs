@@ -17,7 +17,7 @@ namespace BatchSwap.Swap;
 /// </summary>
 internal sealed unsafe class PageIo
 {
-    /// <summary>Most pages merged into one run (one vectored call moves 64 pages).</summary>
+    /// <summary>Most pages merged into one run (one vectored call moves up to 128 pages, 512 KiB: two readahead windows).</summary>
     public const int MaxRunPages = 128;
 
     /// <summary>
