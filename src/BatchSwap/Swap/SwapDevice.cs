@@ -209,22 +209,18 @@ internal sealed unsafe class SwapDevice : IDisposable
                 _inPartial[c] = false;
                 Interlocked.MemoryBarrier(); // against Free: see it there
                 if (_clusterMeta[c * 3] < 0) continue; // released since it was queued
-                for (int start = 0; start + n <= ClusterSlots; start += n)
-                {
-                    if (RunIsFree(c, start, n))
-                    {
-                        if (Volatile.Read(ref _clusterUsed[c]) + n < ClusterSlots) { _partial.Enqueue(c); _inPartial[c] = true; }
-                        return Take(c, start, n, out offset);
-                    }
-                }
+                int start = FirstFreeRun(c, n);
+                if (start < 0) continue;
+                if (Volatile.Read(ref _clusterUsed[c]) + n < ClusterSlots) { _partial.Enqueue(c); _inPartial[c] = true; }
+                return Take(c, start, n, out offset);
             }
             // Last: the free slots of other streams' current clusters (a nearly full device).
             for (int k = 0; k < Streams; k++)
             {
                 int c = _current[k];
                 if (c < 0 || k == st) continue;
-                for (int start = 0; start + n <= ClusterSlots; start += n)
-                    if (RunIsFree(c, start, n)) return Take(c, start, n, out offset);
+                int start = FirstFreeRun(c, n);
+                if (start >= 0) return Take(c, start, n, out offset);
             }
             offset = -1;
             return false;
@@ -238,6 +234,14 @@ internal sealed unsafe class SwapDevice : IDisposable
         Volatile.Write(ref _isCurrent[c], false);
         Interlocked.MemoryBarrier(); // against Free: see it there
         if (Volatile.Read(ref _clusterUsed[c]) < ClusterSlots && !_inPartial[c]) { _partial.Enqueue(c); _inPartial[c] = true; }
+    }
+
+    /// <summary>The first free aligned run of <paramref name="n"/> slots in a cluster, or -1.</summary>
+    private int FirstFreeRun(int cluster, int n)
+    {
+        for (int start = 0; start + n <= ClusterSlots; start += n)
+            if (RunIsFree(cluster, start, n)) return start;
+        return -1;
     }
 
     private bool RunIsFree(int cluster, int start, int n)
