@@ -341,7 +341,7 @@ internal sealed unsafe class Reclaimer
         if (rejected == 0) return 0;
         if (!group.WritebackEnabled)
         {
-            foreach (ref PageoutFolio f in batch) if (f.Outcome == PageoutOutcome.Rejected) f.Outcome = PageoutOutcome.Kept;
+            PageIo.KeepRejected(batch);
             return 0;
         }
         int reclaimed = 0;

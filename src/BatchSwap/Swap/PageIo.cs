@@ -99,12 +99,16 @@ internal sealed unsafe class PageIo
     /// </summary>
     public int AddFolioWrites(Span<PageoutFolio> folios, int groupId, bool writebackEnabled, SwapIoBatch io, ref bool open)
     {
+        if (!writebackEnabled)
+        {
+            KeepRejected(folios);
+            return 0;
+        }
         int added = 0;
         for (int i = 0; i < folios.Length; i++)
         {
             ref PageoutFolio f = ref folios[i];
             if (f.Outcome != PageoutOutcome.Rejected) continue;
-            if (!writebackEnabled) { f.Outcome = PageoutOutcome.Kept; continue; }
             if (!open)
             {
                 io.Reset(SwapIoKind.Write, f.SwapType);
@@ -127,13 +131,20 @@ internal sealed unsafe class PageIo
         return added;
     }
 
+    /// <summary>Keeps the folios zswap rejected in memory (<see cref="PageoutOutcome.Kept"/>): their group may not write back.</summary>
+    public static void KeepRejected(Span<PageoutFolio> folios)
+    {
+        foreach (ref PageoutFolio f in folios) if (f.Outcome == PageoutOutcome.Rejected) f.Outcome = PageoutOutcome.Kept;
+    }
+
     /// <summary>Submits a write gathered by <see cref="AddFolioWrites"/>; call <see cref="FinishFolioWrites"/> once it is complete.</summary>
     public void SubmitWrites(SwapIoBatch io) => Submit(io);
 
     /// <summary>
-    /// Ends the writes of <see cref="SubmitFolioWrites"/> (the batch is complete): each folio under writeback whose
-    /// pages all reached the device becomes <see cref="PageoutOutcome.Written"/>, its slots' info published as on
-    /// disk; the others <see cref="PageoutOutcome.Kept"/> (their slots are still locked and must be freed).
+    /// Ends the writes of <see cref="SubmitFolioWrites"/>, or of <see cref="AddFolioWrites"/> and
+    /// <see cref="SubmitWrites"/> (the batch is complete): each folio under writeback whose pages all reached the device
+    /// becomes <see cref="PageoutOutcome.Written"/>, its slots' info published as on disk; the others
+    /// <see cref="PageoutOutcome.Kept"/> (their slots are still locked and must be freed).
     /// </summary>
     public void FinishFolioWrites(Span<PageoutFolio> folios, int groupId, SwapIoBatch io)
     {
