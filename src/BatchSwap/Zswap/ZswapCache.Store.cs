@@ -30,9 +30,8 @@ internal sealed unsafe partial class ZswapCache
         _counters.Add(Counter.ZswapStoreNs, (long)Stopwatch.GetElapsedTime(t0, t1).TotalNanoseconds);
         if (_tunables.ShrinkerEnabled || (_poolFull && _shrinkWorker is null))
         {
-            long w0 = Stopwatch.GetTimestamp();
             ShrinkToThreshold();
-            _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(w0).TotalNanoseconds);
+            _counters.Add(Counter.WritebackNs, (long)Stopwatch.GetElapsedTime(t1).TotalNanoseconds);
         }
         else if (_poolFull)
         {
